@@ -1,0 +1,378 @@
+//! Runtime configuration: `Leptos.toml` (or the file named by `--config` /
+//! `CONFIG_FILE`), overridden key by key by the environment. Every value is
+//! parsed here, once; a bad one stops start-up with a message naming its key.
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use lettre::message::Mailbox;
+use url::Url;
+
+/// The configuration file read when none is named.
+pub const DEFAULT_FILE: &str = "Leptos.toml";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://…` (the file is created if missing).
+    pub database_url: String,
+    /// Base URL of the app, used in emails.
+    pub public_url: Url,
+    /// Base URL of generated links.
+    pub short_link_url: Url,
+    /// SMTP server for outgoing mail; `None` keeps mail in the dev mailbox.
+    pub smtp_url: Option<Url>,
+    pub mail_from: Mailbox,
+    pub media_dir: PathBuf,
+    pub site_addr: SocketAddr,
+    /// Where cargo-leptos put the compiled site (`/pkg/…`, favicon).
+    pub site_root: PathBuf,
+    pub demo_mode: bool,
+    pub demo_password: Option<String>,
+    pub max_upload_bytes: u64,
+}
+
+/// One configuration key: its environment variable and its name in the file.
+struct Key {
+    env: &'static str,
+    file: &'static str,
+    default: Option<&'static str>,
+}
+
+const KEYS: &[Key] = &[
+    Key {
+        env: "DATABASE_URL",
+        file: "database_url",
+        default: Some("sqlite://data/share.db"),
+    },
+    Key {
+        env: "PUBLIC_URL",
+        file: "public_url",
+        default: Some("http://127.0.0.1:3000"),
+    },
+    Key {
+        env: "SHORT_LINK_URL",
+        file: "short_link_url",
+        default: None,
+    },
+    Key {
+        env: "SMTP_URL",
+        file: "smtp_url",
+        default: None,
+    },
+    Key {
+        env: "MAIL_FROM",
+        file: "mail_from",
+        default: Some("Recordings <no-reply@localhost>"),
+    },
+    Key {
+        env: "MEDIA_DIR",
+        file: "media_dir",
+        default: Some("data/media"),
+    },
+    Key {
+        env: "LEPTOS_SITE_ADDR",
+        file: "site_addr",
+        default: Some("127.0.0.1:3000"),
+    },
+    Key {
+        env: "LEPTOS_SITE_ROOT",
+        file: "site_root",
+        default: Some("target/site"),
+    },
+    Key {
+        env: "DEMO_MODE",
+        file: "demo_mode",
+        default: Some("false"),
+    },
+    Key {
+        env: "DEMO_PASSWORD",
+        file: "demo_password",
+        default: None,
+    },
+    Key {
+        env: "MAX_UPLOAD_BYTES",
+        file: "max_upload_bytes",
+        default: Some("4294967296"),
+    },
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("unknown key `{key}` in {path} (known keys: {known})")]
+    UnknownKey {
+        key: String,
+        path: PathBuf,
+        known: String,
+    },
+    #[error("invalid {env} (`{file}` in the configuration file) = {value:?}: {reason}")]
+    Invalid {
+        env: &'static str,
+        file: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads the file (if `file` is `None`, `Leptos.toml` when it exists) and
+    /// the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_from(file, |name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::load`], with the environment given as a function (tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let from_file = match file {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_FILE).exists() => read_file(Path::new(DEFAULT_FILE))?,
+            None => BTreeMap::new(),
+        };
+        let source = Source {
+            file: from_file,
+            env: &env,
+        };
+        let public_url = source.require("PUBLIC_URL", parse_base_url)?;
+        Ok(Config {
+            database_url: source.require("DATABASE_URL", parse_database_url)?,
+            short_link_url: source
+                .optional("SHORT_LINK_URL", parse_base_url)?
+                .unwrap_or_else(|| public_url.clone()),
+            public_url,
+            smtp_url: source.optional("SMTP_URL", parse_smtp_url)?,
+            mail_from: source.require("MAIL_FROM", |v| {
+                v.parse::<Mailbox>()
+                    .map_err(|e| format!("not an email address with an optional name ({e})"))
+            })?,
+            media_dir: source.require("MEDIA_DIR", parse_dir)?,
+            site_addr: source.require("LEPTOS_SITE_ADDR", |v| {
+                v.parse::<SocketAddr>()
+                    .map_err(|_| "expected IP:PORT, e.g. 127.0.0.1:3000".to_string())
+            })?,
+            site_root: source.require("LEPTOS_SITE_ROOT", parse_dir)?,
+            demo_mode: source.require("DEMO_MODE", parse_bool)?,
+            demo_password: source.optional("DEMO_PASSWORD", |v| Ok(v.to_string()))?,
+            max_upload_bytes: source.require("MAX_UPLOAD_BYTES", |v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| "expected a positive number of bytes".to_string())
+            })?,
+        })
+    }
+}
+
+/// Where values come from: the environment first, then the file, then the default.
+struct Source<'a> {
+    file: BTreeMap<String, String>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Source<'_> {
+    fn optional<T>(
+        &self,
+        env_name: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        let key = KEYS
+            .iter()
+            .find(|k| k.env == env_name)
+            .expect("a key listed in KEYS");
+        let value = (self.env)(key.env)
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.file.get(key.file).cloned())
+            .or_else(|| key.default.map(str::to_string));
+        match value {
+            None => Ok(None),
+            Some(value) => parse(&value)
+                .map(Some)
+                .map_err(|reason| invalid(key, &value, &reason)),
+        }
+    }
+
+    fn require<T>(
+        &self,
+        env_name: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        Ok(self
+            .optional(env_name, parse)?
+            .expect("required keys have defaults"))
+    }
+}
+
+fn invalid(key: &Key, value: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        env: key.env,
+        file: key.file,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// The file is a flat TOML table of the keys above; values may be strings,
+/// numbers or booleans.
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::File {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let mut values = BTreeMap::new();
+    for (name, value) in table {
+        if !KEYS.iter().any(|k| k.file == name) {
+            let known = KEYS.iter().map(|k| k.file).collect::<Vec<_>>().join(", ");
+            return Err(ConfigError::UnknownKey {
+                key: name,
+                path: path.to_path_buf(),
+                known,
+            });
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                let key = KEYS.iter().find(|k| k.file == name).expect("checked above");
+                return Err(invalid(
+                    key,
+                    &other.to_string(),
+                    "expected a string, a number or a boolean",
+                ));
+            }
+        };
+        values.insert(name, text);
+    }
+    Ok(values)
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("expected true or false (or 1/0, on/off)".into()),
+    }
+}
+
+fn parse_database_url(value: &str) -> Result<String, String> {
+    if value.starts_with("sqlite:") {
+        Ok(value.to_string())
+    } else {
+        Err("expected a sqlite: URL, e.g. sqlite://data/share.db".into())
+    }
+}
+
+fn parse_dir(value: &str) -> Result<PathBuf, String> {
+    if value.trim().is_empty() {
+        Err("must name a directory".into())
+    } else {
+        Ok(PathBuf::from(value))
+    }
+}
+
+/// An http(s) URL without query or fragment; links are made by appending paths.
+fn parse_base_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("expected an http:// or https:// URL".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    Ok(url)
+}
+
+fn parse_smtp_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err("expected smtp://host:port or smtps://user:pass@host".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("names no host".into());
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load_from(Some(Path::new("/dev/null")), move |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_run_on_one_machine() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.database_url, "sqlite://data/share.db");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(config.short_link_url, config.public_url);
+        assert!(config.smtp_url.is_none());
+        assert_eq!(config.mail_from.email.to_string(), "no-reply@localhost");
+        assert_eq!(config.media_dir, PathBuf::from("data/media"));
+        assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
+        assert!(!config.demo_mode);
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let config = load(&[
+            ("SHORT_LINK_URL", "https://rec.example"),
+            ("DEMO_MODE", "1"),
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
+        ])
+        .unwrap();
+        assert_eq!(config.short_link_url.as_str(), "https://rec.example/");
+        assert!(config.demo_mode);
+        assert_eq!(config.smtp_url.unwrap().port(), Some(2525));
+    }
+
+    #[test]
+    fn each_bad_value_names_its_key() {
+        for (key, value) in [
+            ("DATABASE_URL", "mysql://db"),
+            ("PUBLIC_URL", "not a url"),
+            ("SHORT_LINK_URL", "ftp://x"),
+            ("SMTP_URL", "http://mail"),
+            ("MAIL_FROM", "nobody"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("DEMO_MODE", "perhaps"),
+            ("MAX_UPLOAD_BYTES", "-5"),
+        ] {
+            let error = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(error.contains(key), "{key}: {error}");
+        }
+    }
+
+    #[test]
+    fn file_values_apply_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Leptos.toml");
+        std::fs::write(&path, "demo_mode = true\nmax_upload_bytes = 1000\n").unwrap();
+        let config = Config::load_from(Some(&path), |_| None).unwrap();
+        assert!(config.demo_mode);
+        assert_eq!(config.max_upload_bytes, 1000);
+
+        std::fs::write(&path, "demo_mod = true\n").unwrap();
+        let error = Config::load_from(Some(&path), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("demo_mod"), "{error}");
+    }
+}
