@@ -1,0 +1,48 @@
+//! Demo mode: on an empty database, a demo rep and the demo recording, so a
+//! fresh install has something to share.
+
+use app::store::{NewRecording, NewRep, Rep, SharedStore};
+use axum::body::Bytes;
+
+use crate::media::MediaStore;
+
+pub const DEMO_EMAIL: &str = "demo@example.com";
+pub const DEMO_TITLE: &str = "Demo recording: product walkthrough";
+/// 45 s of test pattern and tone, made by `scripts/make-demo-recording.sh`.
+pub const DEMO_RECORDING: &[u8] = include_bytes!("../assets/demo-recording.webm");
+
+/// Creates the demo rep and recording when no rep exists yet. Returns the
+/// demo rep when it was created now.
+pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::Result<Option<Rep>> {
+    if store.first_rep().await?.is_some() {
+        return Ok(None);
+    }
+    let rep = store
+        .create_rep(NewRep {
+            email: DEMO_EMAIL.into(),
+            name: "Demo Rep".into(),
+            time_zone: "UTC".into(),
+        })
+        .await?;
+    let ingested = media
+        .ingest(
+            futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(DEMO_RECORDING))]),
+            u64::MAX,
+        )
+        .await?;
+    store
+        .create_recording(NewRecording {
+            owner_id: rep.id,
+            title: DEMO_TITLE.into(),
+            duration_ms: ingested.duration_ms,
+            media_key: ingested.key,
+            content_type: ingested.content_type.into(),
+            size_bytes: ingested.size_bytes as i64,
+        })
+        .await?;
+    tracing::info!(
+        email = DEMO_EMAIL,
+        "demo mode: created the demo rep and the demo recording"
+    );
+    Ok(Some(rep))
+}

@@ -1,0 +1,293 @@
+//! Recording files: taking them in (streamed to disk, checked, measured) and
+//! serving them with byte ranges.
+
+use std::{
+    io,
+    path::{Path, PathBuf},
+};
+
+use axum::body::Bytes;
+use futures::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+
+/// Bytes read before deciding whether the content is a video we accept.
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// The recordings directory. Files are named by a random key, never by
+/// anything a user typed.
+#[derive(Clone, Debug)]
+pub struct MediaStore {
+    dir: PathBuf,
+}
+
+/// A file that was taken in and is ready to be recorded in the store.
+#[derive(Debug)]
+pub struct Ingested {
+    pub key: String,
+    pub content_type: &'static str,
+    pub size_bytes: u64,
+    pub duration_ms: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("The file is larger than the limit of {limit_mb} MB.")]
+    TooLarge { limit_mb: u64 },
+    #[error("The file is empty.")]
+    Empty,
+    #[error("This file is not a video we can play. Upload a WebM or MP4 video.")]
+    NotVideo,
+    #[error("The video's length could not be read; the file may be damaged.")]
+    NoDuration,
+    #[error("The upload was interrupted: {0}")]
+    Interrupted(String),
+    #[error("storage failure: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl MediaStore {
+    pub fn new(dir: impl Into<PathBuf>) -> io::Result<Self> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self { dir })
+    }
+
+    pub fn path_of(&self, key: &str) -> PathBuf {
+        self.dir.join(key)
+    }
+
+    /// Writes `body` to the media directory chunk by chunk (never holding the
+    /// whole file in memory), refusing it as soon as it passes `limit` bytes or
+    /// its first bytes are not WebM or MP4, then reads its duration.
+    /// Nothing is left behind when it is refused.
+    pub async fn ingest<S, E>(&self, body: S, limit: u64) -> Result<Ingested, IngestError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let partial = self.dir.join(format!(".incoming-{}", uuid::Uuid::new_v4()));
+        let result = self.write_and_check(body, limit, &partial).await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
+        }
+        result
+    }
+
+    async fn write_and_check<S, E>(
+        &self,
+        mut body: S,
+        limit: u64,
+        partial: &Path,
+    ) -> Result<Ingested, IngestError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let too_large = || IngestError::TooLarge {
+            limit_mb: limit.div_ceil(1024 * 1024),
+        };
+        let mut file = tokio::fs::File::create(partial).await?;
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        let mut kind: Option<VideoKind> = None;
+        let mut size: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| IngestError::Interrupted(e.to_string()))?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(too_large());
+            }
+            if kind.is_none() {
+                let wanted = (SNIFF_BYTES - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..wanted]);
+                if head.len() >= SNIFF_BYTES {
+                    kind = Some(VideoKind::sniff(&head).ok_or(IngestError::NotVideo)?);
+                }
+            }
+            file.write_all(&chunk).await?;
+        }
+        if size == 0 {
+            return Err(IngestError::Empty);
+        }
+        let kind = match kind {
+            Some(kind) => kind,
+            None => VideoKind::sniff(&head).ok_or(IngestError::NotVideo)?,
+        };
+        file.sync_all().await?;
+        drop(file);
+
+        let probe_path = partial.to_path_buf();
+        let duration_ms = tokio::task::spawn_blocking(move || kind.duration_ms(&probe_path))
+            .await
+            .map_err(|e| IngestError::Io(io::Error::other(e)))?
+            .ok_or(IngestError::NoDuration)?;
+
+        let key = format!("{}.{}", uuid::Uuid::new_v4(), kind.extension());
+        tokio::fs::rename(partial, self.path_of(&key)).await?;
+        Ok(Ingested {
+            key,
+            content_type: kind.content_type(),
+            size_bytes: size,
+            duration_ms,
+        })
+    }
+
+    /// Removes a stored file (after a failed insert, or a deletion).
+    pub async fn remove(&self, key: &str) -> io::Result<()> {
+        tokio::fs::remove_file(self.path_of(key)).await
+    }
+}
+
+/// `GET /media/recordings/{id}`: one of the rep's recordings, with byte
+/// ranges (`206`, `416`, `Accept-Ranges`) handled by tower-http's `ServeFile`.
+pub async fn serve_recording(
+    axum::extract::State(state): axum::extract::State<crate::startup::AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+
+    let (parts, body) = request.into_parts();
+    let Ok(rep) = app::auth::current_rep(state.store.as_ref(), &parts).await else {
+        return http::StatusCode::NOT_FOUND.into_response();
+    };
+    let recording = match state.store.recording_of(rep.id, id).await {
+        Ok(Some(recording)) => recording,
+        Ok(None) => return http::StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not look up a recording");
+            return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let path = state.media.path_of(&recording.media_key);
+    let request = axum::extract::Request::from_parts(parts, body);
+    let mime = recording
+        .content_type
+        .parse()
+        .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+    match tower_http::services::ServeFile::new_with_mime(path, &mime)
+        .oneshot(request)
+        .await
+    {
+        Ok(mut response) => {
+            response.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("private, max-age=3600"),
+            );
+            response.into_response()
+        }
+        Err(infallible) => match infallible {},
+    }
+}
+
+/// The containers browsers play and we accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VideoKind {
+    WebM,
+    Mp4,
+}
+
+impl VideoKind {
+    /// Decides from the file's first bytes, not from its name or the type the
+    /// client claims.
+    pub fn sniff(head: &[u8]) -> Option<Self> {
+        match infer::get(head)?.mime_type() {
+            "video/webm" => Some(Self::WebM),
+            "video/mp4" => Some(Self::Mp4),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::WebM => "video/webm",
+            Self::Mp4 => "video/mp4",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::WebM => "webm",
+            Self::Mp4 => "mp4",
+        }
+    }
+
+    /// The duration the container declares, in milliseconds.
+    fn duration_ms(self, path: &Path) -> Option<i64> {
+        let duration = match self {
+            Self::WebM => {
+                matroska::get_from::<_, matroska::Info>(path)
+                    .ok()??
+                    .duration?
+            }
+            Self::Mp4 => {
+                let file = std::fs::File::open(path).ok()?;
+                let size = file.metadata().ok()?.len();
+                mp4::Mp4Reader::read_header(io::BufReader::new(file), size)
+                    .ok()?
+                    .duration()
+            }
+        };
+        i64::try_from(duration.as_millis())
+            .ok()
+            .filter(|ms| *ms > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &[u8] = include_bytes!("../assets/demo-recording.webm");
+
+    fn chunks(data: &[u8], size: usize) -> impl Stream<Item = Result<Bytes, io::Error>> + Unpin {
+        let chunks: Vec<_> = data
+            .chunks(size)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        futures::stream::iter(chunks)
+    }
+
+    fn stored_files(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_webm_in_small_chunks_is_stored_with_its_duration() {
+        let dir = tempfile::tempdir().unwrap();
+        let media = MediaStore::new(dir.path()).unwrap();
+        let ingested = media.ingest(chunks(DEMO, 1000), u64::MAX).await.unwrap();
+        assert_eq!(ingested.content_type, "video/webm");
+        assert_eq!(ingested.size_bytes, DEMO.len() as u64);
+        assert!(
+            (44_000..=46_000).contains(&ingested.duration_ms),
+            "{}",
+            ingested.duration_ms
+        );
+        assert_eq!(std::fs::read(media.path_of(&ingested.key)).unwrap(), DEMO);
+        assert_eq!(stored_files(dir.path()), vec![ingested.key]);
+    }
+
+    #[tokio::test]
+    async fn refusals_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let media = MediaStore::new(dir.path()).unwrap();
+        let text = b"just some text, not a video at all".repeat(1000);
+        assert!(matches!(
+            media.ingest(chunks(&text, 4096), u64::MAX).await,
+            Err(IngestError::NotVideo)
+        ));
+        assert!(matches!(
+            media.ingest(chunks(DEMO, 4096), 10_000).await,
+            Err(IngestError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            media.ingest(chunks(b"", 1), u64::MAX).await,
+            Err(IngestError::Empty)
+        ));
+        assert!(stored_files(dir.path()).is_empty());
+    }
+}

@@ -1,0 +1,102 @@
+//! `POST /api/recordings/upload?title=…`: the file is the raw request body,
+//! streamed to the media directory as it arrives.
+
+use app::{api::ssr::summary, auth::current_rep, domain::RecordingTitle, store::NewRecording};
+use axum::{
+    Json,
+    extract::{Query, Request, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{media::IngestError, startup::AppState};
+
+#[derive(Deserialize)]
+pub struct UploadQuery {
+    title: Option<String>,
+}
+
+/// A refusal the upload form shows as it is: `{"error": "…"}`.
+pub fn refusal(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+pub async fn upload_recording(
+    State(state): State<AppState>,
+    Query(query): Query<UploadQuery>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let rep = match current_rep(state.store.as_ref(), &parts).await {
+        Ok(rep) => rep,
+        Err(error) => return refusal(StatusCode::FORBIDDEN, error.to_string()),
+    };
+    let title = match RecordingTitle::parse(query.title.as_deref().unwrap_or("Untitled recording"))
+    {
+        Ok(title) => title,
+        Err(error) => return refusal(StatusCode::BAD_REQUEST, error.to_string()),
+    };
+    let limit = state.config.max_upload_bytes;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            IngestError::TooLarge {
+                limit_mb: limit.div_ceil(1 << 20),
+            }
+            .to_string(),
+        );
+    }
+
+    let ingested = match state.media.ingest(body.into_data_stream(), limit).await {
+        Ok(ingested) => ingested,
+        Err(error) => {
+            let status = match &error {
+                IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                IngestError::Empty | IngestError::NotVideo => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                IngestError::NoDuration => StatusCode::UNPROCESSABLE_ENTITY,
+                IngestError::Interrupted(_) => StatusCode::BAD_REQUEST,
+                IngestError::Io(io) => {
+                    tracing::error!(error = %io, "could not store an upload");
+                    return refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "The file could not be stored. Please try again.",
+                    );
+                }
+            };
+            return refusal(status, error.to_string());
+        }
+    };
+
+    let new = NewRecording {
+        owner_id: rep.id,
+        title: title.into_inner(),
+        duration_ms: ingested.duration_ms,
+        media_key: ingested.key.clone(),
+        content_type: ingested.content_type.to_string(),
+        size_bytes: ingested.size_bytes as i64,
+    };
+    match state.store.create_recording(new).await {
+        Ok(recording) => {
+            tracing::info!(
+                recording = recording.id,
+                bytes = ingested.size_bytes,
+                "recording uploaded"
+            );
+            (StatusCode::CREATED, Json(summary(&recording, &rep))).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not record an upload");
+            let _ = state.media.remove(&ingested.key).await;
+            refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The recording could not be saved. Please try again.",
+            )
+        }
+    }
+}
