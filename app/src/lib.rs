@@ -1,0 +1,74 @@
+//! Share a Recording: the rep's pages, rendered on the server and hydrated in
+//! the browser.
+
+pub mod api;
+pub mod domain;
+mod pages;
+mod share;
+pub mod upload;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{A, Redirect, Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: the attribute tells tests (and
+    // curious humans) when the page has been taken over by the app.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/share-a-recording.css" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Share a Recording".to_string() } else { format!("{title} · Share a Recording") }
+        } />
+        <Router>
+            <div class="app" data-hydrated=move || hydrated.get().to_string()>
+                <header class="topbar">
+                    <a class="brand" href="/recordings">"Share a Recording"</a>
+                    <nav aria-label="Main">
+                        <A href="/recordings">"Recordings"</A>
+                    </nav>
+                </header>
+                <main id="main">
+                    <Routes fallback=pages::NotFound>
+                        <Route path=path!("/") view=|| view! { <Redirect path="/recordings" /> } />
+                        <Route path=path!("/recordings") view=pages::recordings::RecordingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/recordings/:id") view=pages::recording::RecordingPage ssr=SsrMode::Async />
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}

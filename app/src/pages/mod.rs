@@ -1,0 +1,25 @@
+//! One module per page of the rep's side.
+
+pub mod recording;
+pub mod recordings;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Marks the response 404 when rendered on the server.
+pub fn set_not_found_status() {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    set_not_found_status();
+    view! {
+        <Title text="Page not found" />
+        <h1>"Page not found"</h1>
+        <p><a href="/recordings">"Back to your recordings"</a></p>
+    }
+}

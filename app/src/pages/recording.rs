@@ -1,0 +1,79 @@
+//! `/recordings/{id}`: the meeting details page, with the player.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::get_recording,
+    domain::{RecordingSummary, format_clock},
+    pages::set_not_found_status,
+    share::ShareDialog,
+};
+
+#[component]
+pub fn RecordingPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let recording = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_recording(id).await,
+            None => Ok(None),
+        }
+    });
+    let sharing = RwSignal::new(None::<RecordingSummary>);
+
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match recording.await {
+                    Ok(Some(recording)) => view! { <RecordingDetails recording sharing /> }.into_any(),
+                    Ok(None) => {
+                        set_not_found_status();
+                        view! {
+                            <Title text="Recording not found" />
+                            <h1>"Recording not found"</h1>
+                            <p><a href="/recordings">"Back to your recordings"</a></p>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <ShareDialog sharing />
+    }
+}
+
+#[component]
+fn RecordingDetails(
+    recording: RecordingSummary,
+    sharing: RwSignal<Option<RecordingSummary>>,
+) -> impl IntoView {
+    let to_share = recording.clone();
+    view! {
+        <Title text=recording.title.clone() />
+        <article class="recording">
+            <p class="breadcrumb"><a href="/recordings">"Recordings"</a></p>
+            <div class="recording__head">
+                <h1>{recording.title.clone()}</h1>
+                <button type="button" class="primary" on:click=move |_| sharing.set(Some(to_share.clone()))>
+                    "Share"
+                </button>
+            </div>
+            <p class="meta">
+                <time datetime=recording.created_at.clone()>{recording.created_on.clone()}</time>
+                " · "
+                {format_clock(recording.duration_ms)}
+            </p>
+            <video class="player" controls preload="metadata" src=recording.media_url()>
+                "Your browser cannot play this video."
+            </video>
+        </article>
+    }
+}

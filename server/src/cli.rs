@@ -1,0 +1,162 @@
+//! The `server` command line: serve (the default), import a recording, add a rep.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use app::{
+    domain::RecordingTitle,
+    store::{NewRecording, NewRep, StoreError},
+};
+use clap::{Parser, Subcommand};
+
+use crate::{config::Config, media::MediaStore, startup, store};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "server",
+    version,
+    about = "Share a Recording: share meeting recordings with people outside your company",
+    long_about = "Share a Recording.\n\nWith no command, serves the app. Configuration comes from Leptos.toml \
+                  (or --config) and the environment: DATABASE_URL, PUBLIC_URL, SHORT_LINK_URL, SMTP_URL, \
+                  MAIL_FROM, MEDIA_DIR, LEPTOS_SITE_ADDR, LEPTOS_SITE_ROOT, DEMO_MODE, DEMO_PASSWORD, \
+                  MAX_UPLOAD_BYTES. See Leptos.toml for what each means."
+)]
+pub struct Cli {
+    /// Configuration file (default: ./Leptos.toml when present).
+    #[arg(long, global = true, env = "CONFIG_FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the app (the default).
+    Serve,
+    /// Add a recording from a video file (WebM or MP4).
+    Import {
+        /// The video file.
+        file: PathBuf,
+        /// The recording's title.
+        #[arg(long)]
+        title: String,
+        /// Email of the rep who will own it.
+        #[arg(long)]
+        owner: String,
+    },
+    /// Manage reps.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a rep.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// IANA time zone, e.g. America/New_York.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Import { file, title, owner } => import(config, &file, &title, &owner).await,
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            timezone,
+        }) => add_user(config, email, name, timezone).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = startup::Application::build(config).await?;
+    tracing::info!("listening on http://{}", app.local_addr());
+    app.run_until(startup::shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn import(config: Config, file: &Path, title: &str, owner: &str) -> anyhow::Result<()> {
+    let title = RecordingTitle::parse(title).map_err(|e| anyhow::anyhow!("--title: {e}"))?;
+    let store = store::open(&config.database_url).await?;
+    let Some(rep) = store.rep_by_email(&owner.trim().to_lowercase()).await? else {
+        bail!("no rep with the email {owner}; create one with `server user add`");
+    };
+    let media = MediaStore::new(&config.media_dir)?;
+    let input = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("cannot open {}", file.display()))?;
+    let ingested = media
+        .ingest(tokio_util::io::ReaderStream::new(input), u64::MAX)
+        .await
+        .with_context(|| format!("cannot import {}", file.display()))?;
+    let key = ingested.key.clone();
+    let created = store
+        .create_recording(NewRecording {
+            owner_id: rep.id,
+            title: title.into_inner(),
+            duration_ms: ingested.duration_ms,
+            media_key: ingested.key,
+            content_type: ingested.content_type.into(),
+            size_bytes: ingested.size_bytes as i64,
+        })
+        .await;
+    match created {
+        Ok(recording) => {
+            println!(
+                "imported recording {} \"{}\" ({} s) for {}",
+                recording.id,
+                recording.title,
+                recording.duration_ms / 1000,
+                rep.email
+            );
+            Ok(())
+        }
+        Err(error) => {
+            let _ = media.remove(&key).await;
+            Err(error.into())
+        }
+    }
+}
+
+async fn add_user(
+    config: Config,
+    email: String,
+    name: String,
+    timezone: String,
+) -> anyhow::Result<()> {
+    let email = email.trim().to_lowercase();
+    let parsed: lettre::Address = email
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--email: {email:?} is not an email address"))?;
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().any(char::is_control) {
+        bail!("--name: give the rep's name on one line");
+    }
+    if jiff::tz::TimeZone::get(&timezone).is_err() {
+        bail!("--timezone: {timezone:?} is not an IANA time zone (e.g. Europe/Paris)");
+    }
+    let store = store::open(&config.database_url).await?;
+    match store
+        .create_rep(NewRep {
+            email: parsed.to_string(),
+            name,
+            time_zone: timezone,
+        })
+        .await
+    {
+        Ok(rep) => {
+            println!("created rep {} <{}>", rep.name, rep.email);
+            Ok(())
+        }
+        Err(StoreError::Conflict(_)) => bail!("a rep with the email {email} already exists"),
+        Err(error) => Err(error.into()),
+    }
+}

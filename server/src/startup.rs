@@ -1,0 +1,171 @@
+//! Building the server from a [`Config`] and running it until told to stop.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use app::{App, shell, store::SharedStore};
+use axum::{
+    Router,
+    extract::FromRef,
+    routing::{get, post},
+};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::{
+    compression::{
+        CompressionLayer, Predicate,
+        predicate::{DefaultPredicate, NotForContentType},
+    },
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{config::Config, demo, media::MediaStore, store};
+
+/// What every handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: SharedStore,
+    pub media: Arc<MediaStore>,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// A server bound to its address, ready to run.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Opens the store (applying migrations), seeds demo data in demo mode,
+    /// and binds the listening socket (port 0 picks a free one).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = store::open(&config.database_url).await?;
+        let media = MediaStore::new(&config.media_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create MEDIA_DIR {}: {e}",
+                config.media_dir.display()
+            )
+        })?;
+        if config.demo_mode {
+            demo::seed_if_empty(&store, &media).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.site_addr)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot listen on {} (LEPTOS_SITE_ADDR): {e}",
+                    config.site_addr
+                )
+            })?;
+        let mut leptos_options = leptos_options(&config);
+        leptos_options.site_addr = listener.local_addr()?;
+        let state = AppState {
+            leptos_options,
+            store,
+            media: Arc::new(media),
+            config: Arc::new(config),
+        };
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound socket has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Leptos' own options: file names of the compiled site, and where it is.
+fn leptos_options(config: &Config) -> LeptosOptions {
+    // cargo-leptos compiles the output name in; plain `cargo` builds (tests)
+    // use the name from the workspace metadata.
+    let output_name = option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("share-a-recording");
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("PROD") | Ok("prod") | Ok("production") => leptos::config::Env::PROD,
+        _ => leptos::config::Env::DEV,
+    };
+    let reload_port = std::env::var("LEPTOS_RELOAD_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3001);
+    LeptosOptions::builder()
+        .output_name(output_name)
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .env(env)
+        .reload_port(reload_port)
+        .build()
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let store = state.store.clone();
+    let context = move || provide_context(store.clone());
+
+    // Video is already compressed, and compressing it would break byte ranges.
+    let compress = DefaultPredicate::new().and(NotForContentType::const_new("video/"));
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            app::upload::UPLOAD_URL,
+            post(crate::upload::upload_recording),
+        )
+        .route("/media/recordings/{id}", get(crate::media::serve_recording))
+        .leptos_routes_with_context(&state, routes, context, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(CompressionLayer::new().compress_when(compress))
+        .layer(
+            TraceLayer::new_for_http()
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,118 @@
+//! The Recordings tab, the details page and the media they play.
+
+mod common;
+
+use common::{DEMO, spawn_app};
+use reqwest::{StatusCode, header};
+
+#[tokio::test]
+async fn health_check_answers() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_text("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "ok");
+}
+
+#[tokio::test]
+async fn recordings_tab_lists_the_demo_recording_with_date_duration_and_share() {
+    let app = spawn_app().await;
+    let (status, html) = app.get_text("/recordings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Demo recording: product walkthrough"),
+        "{html}"
+    );
+    assert!(html.contains(">0:45<"), "the duration is shown as m:ss");
+    assert!(html.contains("<time datetime="), "the date is shown");
+    assert!(
+        html.contains(">Share</button>"),
+        "each recording has a Share action"
+    );
+    assert_eq!(app.recording_ids().await.len(), 1);
+}
+
+#[tokio::test]
+async fn details_page_has_the_player_and_share_button() {
+    let app = spawn_app().await;
+    let id = app.recording_ids().await[0];
+    let (status, html) = app.get_text(&format!("/recordings/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<h1>Demo recording: product walkthrough</h1>"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("src=\"/media/recordings/{id}\"")));
+    assert!(html.contains("<video"));
+    assert!(html.contains(">Share</button>"));
+}
+
+#[tokio::test]
+async fn unknown_recordings_are_not_found() {
+    let app = spawn_app().await;
+    for path in [
+        "/recordings/999",
+        "/recordings/abc",
+        "/media/recordings/999",
+        "/no-such-page",
+    ] {
+        let (status, _) = app.get_text(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (_, html) = app.get_text("/recordings/999").await;
+    assert!(html.contains("Recording not found"));
+}
+
+async fn get_range(app: &common::TestApp, id: i64, range: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/media/recordings/{id}")))
+        .header(header::RANGE, range)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn media_is_served_whole_and_in_byte_ranges() {
+    let app = spawn_app().await;
+    let id = app.recording_ids().await[0];
+    let len = DEMO.len();
+
+    let whole = app
+        .client
+        .get(app.url(&format!("/media/recordings/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()[header::ACCEPT_RANGES], "bytes");
+    assert_eq!(whole.headers()[header::CONTENT_TYPE], "video/webm");
+    assert_eq!(whole.bytes().await.unwrap(), DEMO);
+
+    let cases = [
+        ("bytes=0-99", 0, 99),
+        ("bytes=100000-165535", 100_000, 165_535),
+        ("bytes=-500", len - 500, len - 1),
+        (&format!("bytes={}-", len - 10), len - 10, len - 1),
+    ];
+    for (range, first, last) in cases {
+        let response = get_range(&app, id, range).await;
+        assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(
+            response.headers()[header::CONTENT_RANGE],
+            format!("bytes {first}-{last}/{len}"),
+            "{range}"
+        );
+        assert_eq!(
+            response.bytes().await.unwrap(),
+            &DEMO[first..=last],
+            "{range}"
+        );
+    }
+
+    let response = get_range(&app, id, &format!("bytes={}-", len + 10)).await;
+    assert_eq!(response.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        response.headers()[header::CONTENT_RANGE],
+        format!("bytes */{len}")
+    );
+}

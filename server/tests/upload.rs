@@ -1,0 +1,104 @@
+//! Uploading recordings through the Recordings tab's endpoint.
+
+mod common;
+
+use common::{DEMO, TestApp, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+
+const UPLOAD: &str = "/api/recordings/upload";
+
+async fn upload(
+    app: &TestApp,
+    title: &str,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, serde_json::Value) {
+    let response = app
+        .client
+        .post(app.url(UPLOAD))
+        .query(&[("title", title)])
+        .header("content-type", "video/webm")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_uploaded_video_is_listed_with_its_duration_and_plays() {
+    let app = spawn_app().await;
+    let (status, body) = upload(&app, "Discovery call <ACME>", DEMO.to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["title"], "Discovery call <ACME>");
+    let duration = body["duration_ms"].as_i64().unwrap();
+    assert!((44_000..=46_000).contains(&duration), "{duration}");
+
+    let (_, html) = app.get_text("/recordings").await;
+    assert!(
+        html.contains("Discovery call &lt;ACME&gt;"),
+        "the title is listed, escaped"
+    );
+    let id = body["id"].as_i64().unwrap();
+    let media = app
+        .client
+        .get(app.url(&format!("/media/recordings/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(media.bytes().await.unwrap(), DEMO);
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_and_nothing_is_kept() {
+    let app = spawn_app_with(&[("MAX_UPLOAD_BYTES", "500000")]).await;
+    let before = app.media_files();
+
+    let (status, body) = upload(&app, "Too big", DEMO.to_vec()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the limit"),
+        "{body}"
+    );
+
+    // Without a declared length the limit is enforced while streaming.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        DEMO.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let streamed = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let (status, _) = upload(&app, "Too big, streamed", streamed).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    assert_eq!(app.media_files(), before);
+    assert_eq!(app.recording_ids().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_video_is_refused() {
+    let app = spawn_app().await;
+    let before = app.media_files();
+    let (status, body) = upload(
+        &app,
+        "Notes",
+        b"%PDF-1.7 this is a document, not a video".repeat(500),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        body["error"].as_str().unwrap().contains("not a video"),
+        "{body}"
+    );
+    assert_eq!(app.media_files(), before);
+    assert_eq!(app.recording_ids().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_blank_title_is_refused() {
+    let app = spawn_app().await;
+    let (status, body) = upload(&app, "   ", DEMO.to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "Enter a title.");
+    assert_eq!(app.recording_ids().await.len(), 1);
+}
