@@ -1,0 +1,93 @@
+import { test, expect } from '@playwright/test';
+import * as path from 'path';
+import { DEMO_TITLE, openApp, videoState } from './helpers';
+
+const demoFile = path.resolve(__dirname, '../../server/assets/demo-recording.webm');
+
+test('the Recordings tab lists the demo recording and opens its page', async ({ page }) => {
+  await openApp(page, '/recordings');
+  const row = page.getByRole('row', { name: new RegExp(DEMO_TITLE) });
+  await expect(row).toBeVisible();
+  await expect(row.getByRole('cell', { name: '0:45' })).toBeVisible();
+  await expect(row.getByRole('button', { name: 'Share' })).toBeVisible();
+
+  await row.getByRole('link', { name: DEMO_TITLE }).click();
+  await expect(page).toHaveURL(/\/recordings\/\d+$/);
+  await expect(page.getByRole('heading', { level: 1, name: DEMO_TITLE })).toBeVisible();
+});
+
+test('the player plays, and seeking continues from the new spot', async ({ page }) => {
+  await openApp(page, '/recordings');
+  await page.getByRole('link', { name: DEMO_TITLE }).click();
+  const video = page.locator('video');
+  await expect(video).toBeVisible();
+
+  // Focus the player and press play the way a keyboard user would.
+  await video.focus();
+  await video.evaluate((v: HTMLVideoElement) => v.play());
+  await expect.poll(async () => (await videoState(page)).currentTime, { timeout: 15_000 }).toBeGreaterThan(1);
+  expect((await videoState(page)).duration).toBeCloseTo(45, 0);
+
+  await video.evaluate((v: HTMLVideoElement) => { v.currentTime = 30; });
+  await expect.poll(async () => (await videoState(page)).currentTime, { timeout: 15_000 }).toBeGreaterThan(31);
+  const after = await videoState(page);
+  expect(after.paused).toBe(false);
+  expect(after.currentTime).toBeLessThan(45);
+});
+
+test('the Share dialog opens from the details page and Esc closes it', async ({ page }) => {
+  await openApp(page, '/recordings');
+  await page.getByRole('link', { name: DEMO_TITLE }).click();
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  const share = page.getByRole('button', { name: 'Share' });
+  await share.click();
+
+  const dialog = page.getByRole('dialog', { name: 'Share Recording' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText(DEMO_TITLE);
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(share).toBeFocused();
+});
+
+test('the Share dialog opens from the Recordings tab by keyboard and Cancel closes it', async ({ page }) => {
+  await openApp(page, '/recordings');
+  const share = page.getByRole('row', { name: new RegExp(DEMO_TITLE) }).getByRole('button', { name: 'Share' });
+  await share.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Share Recording' });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(share).toBeFocused();
+});
+
+test('uploading a video shows progress and adds it to the list; a non-video is refused', async ({ page }) => {
+  await openApp(page, '/recordings');
+  // A slow uplink (256 KB/s), so the 1.2 MB upload takes long enough to watch.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024,
+  });
+  await page.getByLabel('Video file (WebM or MP4)').setInputFiles(demoFile);
+  await page.getByLabel('Title (optional)').fill('Uploaded in the browser');
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const progress = page.getByRole('progressbar', { name: 'Upload progress' });
+  await expect(progress).toBeVisible();
+  await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 15_000 }).toBeGreaterThan(0);
+  await expect(page.getByRole('status')).toHaveText('Uploaded “Uploaded in the browser”.', { timeout: 20_000 });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
+  });
+  await expect(page.getByRole('link', { name: 'Uploaded in the browser' })).toBeVisible();
+
+  await page.getByLabel('Video file (WebM or MP4)').setInputFiles({
+    name: 'notes.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('meeting notes\n'.repeat(2000)),
+  });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByRole('alert')).toContainText('not a video');
+  await expect(page.getByRole('link', { name: 'notes' })).toHaveCount(0);
+});

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test: formatting, lints (server
+# and browser builds), the Rust tests, and the browser tests in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "tools"
+bash scripts/install-tools.sh
+if ! command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1; then
+  step "installing Chromium (Debian package)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  step "installing the browser-test packages"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (server side)"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo clippy (browser side, wasm32)"
+cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test"
+cargo test
+
+step "cargo leptos build"
+cargo leptos build
+
+step "browser tests (Playwright, Chromium)"
+(cd end2end && npx playwright test)
