@@ -13,7 +13,7 @@ pub mod auth;
 pub mod store;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{A, Redirect, Route, Router, Routes},
@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" href="/pkg/share-a-recording.css" />
                 <MetaTags />
             </head>
             <body>
@@ -49,7 +50,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/share-a-recording.css" />
         <Title formatter=|title: String| {
             if title.is_empty() { "Share a Recording".to_string() } else { format!("{title} · Share a Recording") }
         } />
