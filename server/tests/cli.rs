@@ -26,7 +26,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn import_adds_a_recording_that_the_app_then_lists() {
     let dir = tempfile::tempdir().unwrap();
     let video = dir.path().join("call.webm");
@@ -72,7 +72,7 @@ async fn import_adds_a_recording_that_the_app_then_lists() {
     assert!(html.contains(">0:45<"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn import_refuses_what_it_cannot_use() {
     let dir = tempfile::tempdir().unwrap();
     let notes = dir.path().join("notes.txt");

@@ -5,7 +5,7 @@ mod common;
 use common::{DEMO, spawn_app};
 use reqwest::{StatusCode, header};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn health_check_answers() {
     let app = spawn_app().await;
     let (status, body) = app.get_text("/healthz").await;
@@ -13,7 +13,7 @@ async fn health_check_answers() {
     assert_eq!(body, "ok");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn recordings_tab_lists_the_demo_recording_with_date_duration_and_share() {
     let app = spawn_app().await;
     let (status, html) = app.get_text("/recordings").await;
@@ -31,7 +31,7 @@ async fn recordings_tab_lists_the_demo_recording_with_date_duration_and_share() 
     assert_eq!(app.recording_ids().await.len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn details_page_has_the_player_and_share_button() {
     let app = spawn_app().await;
     let id = app.recording_ids().await[0];
@@ -46,7 +46,7 @@ async fn details_page_has_the_player_and_share_button() {
     assert!(html.contains(">Share</button>"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn unknown_recordings_are_not_found() {
     let app = spawn_app().await;
     for path in [
@@ -71,7 +71,7 @@ async fn get_range(app: &common::TestApp, id: i64, range: &str) -> reqwest::Resp
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn media_is_served_whole_and_in_byte_ranges() {
     let app = spawn_app().await;
     let id = app.recording_ids().await[0];

@@ -25,7 +25,7 @@ async fn upload(
     (status, response.json().await.unwrap())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_uploaded_video_is_listed_with_its_duration_and_plays() {
     let app = spawn_app().await;
     let (status, body) = upload(&app, "Discovery call <ACME>", DEMO.to_vec()).await;
@@ -49,7 +49,7 @@ async fn an_uploaded_video_is_listed_with_its_duration_and_plays() {
     assert_eq!(media.bytes().await.unwrap(), DEMO);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_file_over_the_limit_is_refused_and_nothing_is_kept() {
     let app = spawn_app_with(&[("MAX_UPLOAD_BYTES", "500000")]).await;
     let before = app.media_files();
@@ -75,7 +75,7 @@ async fn a_file_over_the_limit_is_refused_and_nothing_is_kept() {
     assert_eq!(app.recording_ids().await.len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_file_that_is_not_a_video_is_refused() {
     let app = spawn_app().await;
     let before = app.media_files();
@@ -94,7 +94,7 @@ async fn a_file_that_is_not_a_video_is_refused() {
     assert_eq!(app.recording_ids().await.len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_blank_title_is_refused() {
     let app = spawn_app().await;
     let (status, body) = upload(&app, "   ", DEMO.to_vec()).await;

@@ -41,6 +41,9 @@ pub fn config(env: BTreeMap<String, String>, dir: &Path) -> Config {
         .expect("a valid test configuration")
 }
 
+/// Tests run on a multi-thread runtime (`#[tokio::test(flavor = "multi_thread", worker_threads = 4)]`),
+/// as the server does: Leptos rendering can stall on a single-threaded one.
+///
 /// A server in demo mode (demo rep and demo recording), with `extra` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
