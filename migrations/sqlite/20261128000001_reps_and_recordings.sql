@@ -4,7 +4,8 @@ CREATE TABLE reps (
     id            INTEGER PRIMARY KEY,
     email         TEXT    NOT NULL UNIQUE,
     name          TEXT    NOT NULL,
-    time_zone     TEXT    NOT NULL DEFAULT 'UTC',
+    -- IANA zone the rep chose; NULL until then (the browser's zone is used).
+    time_zone     TEXT,
     created_at_ms INTEGER NOT NULL
 );
 

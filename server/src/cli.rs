@@ -57,9 +57,9 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         name: String,
-        /// IANA time zone, e.g. America/New_York.
-        #[arg(long, default_value = "UTC")]
-        timezone: String,
+        /// IANA time zone, e.g. America/New_York (default: the zone of the rep's browser).
+        #[arg(long)]
+        timezone: Option<String>,
     },
 }
 
@@ -130,7 +130,7 @@ async fn add_user(
     config: Config,
     email: String,
     name: String,
-    timezone: String,
+    timezone: Option<String>,
 ) -> anyhow::Result<()> {
     let email = email.trim().to_lowercase();
     let parsed: lettre::Address = email
@@ -140,8 +140,10 @@ async fn add_user(
     if name.is_empty() || name.chars().any(char::is_control) {
         bail!("--name: give the rep's name on one line");
     }
-    if jiff::tz::TimeZone::get(&timezone).is_err() {
-        bail!("--timezone: {timezone:?} is not an IANA time zone (e.g. Europe/Paris)");
+    if let Some(zone) = &timezone
+        && jiff::tz::TimeZone::get(zone).is_err()
+    {
+        bail!("--timezone: {zone:?} is not an IANA time zone (e.g. Europe/Paris)");
     }
     let store = store::open(&config.database_url).await?;
     match store

@@ -21,7 +21,7 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
         .create_rep(NewRep {
             email: DEMO_EMAIL.into(),
             name: "Demo Rep".into(),
-            time_zone: "UTC".into(),
+            time_zone: None,
         })
         .await?;
     let ingested = media

@@ -1,5 +1,4 @@
-//! Values shared by the server and the browser. They travel through server
-//! functions, so both sides agree on their meaning.
+//! Recordings as the rep's pages show them.
 
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,10 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use app::store::*;
+use app::{
+    domain::{Expiration, ExpiryPreset},
+    store::*,
+};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{
@@ -74,6 +77,34 @@ fn recording_from(row: &SqliteRow) -> Recording {
     }
 }
 
+fn comment_from(row: &SqliteRow) -> Comment {
+    Comment {
+        id: row.get("id"),
+        body: row.get("body"),
+        at_ms: row.get("at_ms"),
+    }
+}
+
+fn expiration_from(row: &SqliteRow) -> StoreResult<Expiration> {
+    let preset: String = row.get("expiry_preset");
+    let start: String = row.get("start_date");
+    let end: Option<String> = row.get("end_date");
+    let corrupt = || {
+        StoreError::Backend(format!(
+            "share {} has an unreadable expiration",
+            row.get::<i64, _>("id")
+        ))
+    };
+    let preset = ExpiryPreset::from_key(&preset).ok_or_else(corrupt)?;
+    let start = start.parse().map_err(|_| corrupt())?;
+    let end = end.map(|d| d.parse()).transpose().map_err(|_| corrupt())?;
+    Ok(Expiration::from_stored(preset, start, end))
+}
+
+const COMMENT_ORDER: &str = "ORDER BY at_ms IS NOT NULL, at_ms, id";
+const SHARE_COLUMNS: &str = "id, recording_id, sender_id, title, expiry_preset, start_date, end_date, \
+     time_zone, expires_at_ms, sent_at_ms";
+
 const REP_COLUMNS: &str = "id, email, name, time_zone";
 const RECORDING_COLUMNS: &str =
     "id, owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes";
@@ -143,6 +174,343 @@ impl Store for SqliteStore {
     }
 
     async fn recording_of(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<Recording>> {
+        self.recording_of_inner(owner, id).await
+    }
+
+    async fn open_draft(&self, new: NewShare) -> StoreResult<ShareId> {
+        let now = Timestamp::now().as_millisecond();
+        // Insert unless a draft exists; the partial unique index decides races.
+        sqlx::query(
+            "INSERT INTO shares (recording_id, sender_id, title, expiry_preset, start_date, end_date, \
+             time_zone, expires_at_ms, created_at_ms, updated_at_ms) \
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+             WHERE EXISTS (SELECT 1 FROM recordings WHERE id = ? AND owner_id = ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(new.recording_id)
+        .bind(new.sender_id)
+        .bind(&new.title)
+        .bind(new.expiration.preset().key())
+        .bind(new.expiration.start().to_string())
+        .bind(new.expiration.end().map(|d| d.to_string()))
+        .bind(&new.time_zone)
+        .bind(new.expires_at.as_millisecond())
+        .bind(now)
+        .bind(now)
+        .bind(new.recording_id)
+        .bind(new.sender_id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM shares WHERE sender_id = ? AND recording_id = ? AND sent_at_ms IS NULL",
+        )
+        .bind(new.sender_id)
+        .bind(new.recording_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        id.ok_or_else(|| StoreError::Backend("the draft share could not be created".into()))
+    }
+
+    async fn share_of(&self, sender: RepId, id: ShareId) -> StoreResult<Option<Share>> {
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {SHARE_COLUMNS} FROM shares WHERE id = ? AND sender_id = ?"
+        ))
+        .bind(id)
+        .bind(sender)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let comments = self.comments_of(id).await?;
+        let recipients = sqlx::query(
+            "SELECT r.id, r.name, r.email, l.code FROM recipients r \
+             LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
+             WHERE r.share_id = ? AND r.removed_at_ms IS NULL ORDER BY r.id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| Recipient {
+            id: r.get("id"),
+            name: r.get("name"),
+            email: r.get("email"),
+            link_code: r.get("code"),
+        })
+        .collect();
+        Ok(Some(Share {
+            id,
+            recording_id: row.get("recording_id"),
+            sender_id: row.get("sender_id"),
+            title: row.get("title"),
+            expiration: expiration_from(&row)?,
+            time_zone: row.get("time_zone"),
+            expires_at: instant(row.get("expires_at_ms")),
+            sent_at: row.get::<Option<i64>, _>("sent_at_ms").map(instant),
+            comments,
+            recipients,
+        }))
+    }
+
+    async fn set_share_title(&self, sender: RepId, id: ShareId, title: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE shares SET title = ?, updated_at_ms = ? WHERE id = ? AND sender_id = ?",
+        )
+        .bind(title)
+        .bind(Timestamp::now().as_millisecond())
+        .bind(id)
+        .bind(sender)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_share_expiration(
+        &self,
+        sender: RepId,
+        id: ShareId,
+        expiration: &Expiration,
+        expires_at: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE shares SET expiry_preset = ?, start_date = ?, end_date = ?, expires_at_ms = ?, updated_at_ms = ? \
+             WHERE id = ? AND sender_id = ?",
+        )
+        .bind(expiration.preset().key())
+        .bind(expiration.start().to_string())
+        .bind(expiration.end().map(|d| d.to_string()))
+        .bind(expires_at.as_millisecond())
+        .bind(Timestamp::now().as_millisecond())
+        .bind(id)
+        .bind(sender)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn add_comment(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        body: &str,
+        at_ms: Option<i64>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO comments (share_id, body, at_ms, created_at_ms) \
+             SELECT id, ?, ?, ? FROM shares WHERE id = ? AND sender_id = ?",
+        )
+        .bind(body)
+        .bind(at_ms)
+        .bind(Timestamp::now().as_millisecond())
+        .bind(share)
+        .bind(sender)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn edit_comment(
+        &self,
+        sender: RepId,
+        comment: CommentId,
+        body: &str,
+    ) -> StoreResult<Option<ShareId>> {
+        sqlx::query_scalar(
+            "UPDATE comments SET body = ? WHERE id = ? \
+             AND share_id IN (SELECT id FROM shares WHERE sender_id = ?) RETURNING share_id",
+        )
+        .bind(body)
+        .bind(comment)
+        .bind(sender)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn delete_comment(
+        &self,
+        sender: RepId,
+        comment: CommentId,
+    ) -> StoreResult<Option<ShareId>> {
+        sqlx::query_scalar(
+            "DELETE FROM comments WHERE id = ? \
+             AND share_id IN (SELECT id FROM shares WHERE sender_id = ?) RETURNING share_id",
+        )
+        .bind(comment)
+        .bind(sender)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn add_recipient(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        name: &str,
+        email: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO recipients (share_id, name, email, created_at_ms) \
+             SELECT id, ?, ?, ? FROM shares WHERE id = ? AND sender_id = ?",
+        )
+        .bind(name)
+        .bind(email)
+        .bind(Timestamp::now().as_millisecond())
+        .bind(share)
+        .bind(sender)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn remove_recipient(
+        &self,
+        sender: RepId,
+        recipient: RecipientId,
+    ) -> StoreResult<Option<ShareId>> {
+        let now = Timestamp::now().as_millisecond();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let share: Option<ShareId> = sqlx::query_scalar(
+            "UPDATE recipients SET removed_at_ms = ? WHERE id = ? AND removed_at_ms IS NULL \
+             AND share_id IN (SELECT id FROM shares WHERE sender_id = ?) RETURNING share_id",
+        )
+        .bind(now)
+        .bind(recipient)
+        .bind(sender)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if share.is_some() {
+            sqlx::query("UPDATE links SET revoked_at_ms = ? WHERE recipient_id = ? AND revoked_at_ms IS NULL")
+                .bind(now)
+                .bind(recipient)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(share)
+    }
+
+    async fn create_missing_links(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        new_code: &(dyn Fn() -> String + Send + Sync),
+    ) -> StoreResult<bool> {
+        let now = Timestamp::now().as_millisecond();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let owned: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM shares WHERE id = ? AND sender_id = ?")
+                .bind(share)
+                .bind(sender)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        if owned.is_none() {
+            return Ok(false);
+        }
+        let without_link: Vec<i64> = sqlx::query_scalar(
+            "SELECT r.id FROM recipients r WHERE r.share_id = ? AND r.removed_at_ms IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM links l WHERE l.recipient_id = r.id)",
+        )
+        .bind(share)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        for recipient in without_link {
+            // A collision of 96-bit random codes is next to impossible; the
+            // primary key turns one into a retry rather than a shared link.
+            let mut attempts = 0;
+            loop {
+                let inserted = sqlx::query(
+                    "INSERT INTO links (code, recipient_id, created_at_ms) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING",
+                )
+                .bind(new_code())
+                .bind(recipient)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if inserted.rows_affected() == 1 {
+                    break;
+                }
+                attempts += 1;
+                if attempts >= 5 {
+                    return Err(StoreError::Backend(
+                        "could not find an unused link code".into(),
+                    ));
+                }
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn linked_share(&self, code: &str) -> StoreResult<Option<LinkedShare>> {
+        let Some(row) = sqlx::query(
+            "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, s.title, \
+             rep.name AS sender_name, s.expires_at_ms, s.time_zone, s.recording_id, s.sender_id \
+             FROM links l JOIN recipients r ON r.id = l.recipient_id \
+             JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+             WHERE l.code = ? AND l.revoked_at_ms IS NULL AND r.removed_at_ms IS NULL",
+        )
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let share_id: i64 = row.get("share_id");
+        let Some(recording) = self
+            .recording_of_inner(row.get("sender_id"), row.get("recording_id"))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(LinkedShare {
+            code: row.get("code"),
+            recipient_id: row.get("recipient_id"),
+            recipient_name: row.get("recipient_name"),
+            share_id,
+            title: row.get("title"),
+            sender_name: row.get("sender_name"),
+            expires_at: instant(row.get("expires_at_ms")),
+            time_zone: row.get("time_zone"),
+            comments: self.comments_of(share_id).await?,
+            recording,
+        }))
+    }
+}
+
+impl SqliteStore {
+    async fn comments_of(&self, share: ShareId) -> StoreResult<Vec<Comment>> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, body, at_ms FROM comments WHERE share_id = ? {COMMENT_ORDER}"
+        ))
+        .bind(share)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.iter().map(comment_from).collect())
+    }
+
+    async fn recording_of_inner(
+        &self,
+        owner: RepId,
+        id: RecordingId,
+    ) -> StoreResult<Option<Recording>> {
         let row = sqlx::query(&format!(
             "SELECT {RECORDING_COLUMNS} FROM recordings WHERE id = ? AND owner_id = ?"
         ))

@@ -1,0 +1,15 @@
+//! Values shared by the server and the browser. Each type parses its input
+//! once (`parse`), so a value that exists is valid; the browser runs the same
+//! rules for instant feedback, and the server runs them again as the rule.
+
+mod comment;
+mod expiration;
+mod recipient;
+mod recording;
+mod share;
+
+pub use comment::*;
+pub use expiration::*;
+pub use recipient::*;
+pub use recording::*;
+pub use share::*;
