@@ -10,6 +10,8 @@ pub mod upload;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod link;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 use leptos::prelude::*;

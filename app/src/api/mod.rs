@@ -1,0 +1,54 @@
+//! Server functions: thin doors that parse their input into domain types,
+//! find the rep the request acts for, and ask the store.
+
+mod recordings;
+mod share;
+
+pub use recordings::*;
+pub use share::*;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use jiff::tz::TimeZone;
+    use leptos::prelude::*;
+
+    use crate::auth::current_rep;
+    use crate::domain::RecordingSummary;
+    use crate::store::{Recording, Rep, SharedStore};
+
+    /// The store and the rep this request acts for.
+    pub async fn store_and_rep() -> Result<(SharedStore, Rep), ServerFnError> {
+        let store = use_context::<SharedStore>()
+            .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
+        let parts: http::request::Parts = leptos_axum::extract().await?;
+        let rep = current_rep(store.as_ref(), &parts)
+            .await
+            .map_err(|e| ServerFnError::new(e.to_string()))?;
+        Ok((store, rep))
+    }
+
+    /// Logs the cause and gives the browser a message without internals.
+    pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
+        tracing::error!(%error, "server function failed");
+        ServerFnError::new("Something went wrong on our side. Please try again.")
+    }
+
+    pub fn summary(recording: &Recording, rep: &Rep) -> RecordingSummary {
+        let tz = rep
+            .time_zone
+            .as_deref()
+            .and_then(|z| TimeZone::get(z).ok())
+            .unwrap_or(TimeZone::UTC);
+        RecordingSummary {
+            id: recording.id,
+            title: recording.title.clone(),
+            created_at: recording.created_at.to_string(),
+            created_on: recording
+                .created_at
+                .to_zoned_datetime(tz)
+                .strftime("%b %-d, %Y")
+                .to_string(),
+            duration_ms: recording.duration_ms,
+        }
+    }
+}

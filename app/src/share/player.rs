@@ -1,0 +1,92 @@
+//! The centre of the window: the player, and a timeline on which a click
+//! (or the arrow keys) picks the time for the next comment. Comments with a
+//! time show as markers on it.
+
+use leptos::prelude::*;
+
+use super::ShareState;
+use crate::domain::format_clock;
+
+/// Arrow keys move the picked time by a second.
+const STEP_MS: i64 = 1000;
+
+#[component]
+pub fn PlayerPanel(state: ShareState) -> impl IntoView {
+    let recording = move || {
+        state
+            .share
+            .with(|s| s.as_ref().map(|s| s.recording.clone()))
+    };
+    let duration = move || recording().map(|r| r.duration_ms).unwrap_or(0);
+    let markers = move || {
+        let duration = duration().max(1);
+        state.share.with(|s| {
+            s.as_ref()
+                .map(|s| {
+                    s.comments
+                        .iter()
+                        .filter_map(|c| c.at_ms)
+                        .map(|at| (at, at as f64 * 100.0 / duration as f64))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+
+    let pick = move |ev: leptos::ev::Event| {
+        let Ok(ms) = event_target_value(&ev).parse::<f64>() else {
+            return;
+        };
+        let ms = (ms as i64).clamp(0, duration());
+        state.selected_ms.set(Some(ms));
+        if let Some(video) = state.video.get_untracked() {
+            video.set_current_time(ms as f64 / 1000.0);
+        }
+    };
+
+    view! {
+        <section class="panel player-panel" aria-label="Player">
+            <video
+                node_ref=state.video
+                class="player"
+                controls
+                preload="metadata"
+                src=move || recording().map(|r| r.media_url())
+            >
+                "Your browser cannot play this video."
+            </video>
+            <div class="timeline">
+                <input
+                    type="range"
+                    class="timeline__slider"
+                    aria-label="Timeline"
+                    min="0"
+                    max=move || duration().to_string()
+                    step=STEP_MS.to_string()
+                    prop:value=move || state.selected_ms.get().unwrap_or(0).to_string()
+                    aria-valuetext=move || match state.selected_ms.get() {
+                        Some(ms) => format!("{} selected", format_clock(ms)),
+                        None => "No time selected".to_string(),
+                    }
+                    on:input=pick
+                />
+                <div class="timeline__markers" aria-hidden="true">
+                    {move || {
+                        markers()
+                            .into_iter()
+                            .map(|(at, percent)| {
+                                view! {
+                                    <span class="timeline__marker" style:left=format!("{percent:.2}%") title=format_clock(at)></span>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </div>
+                <div class="timeline__scale" aria-hidden="true">
+                    <span>"0:00"</span>
+                    <span>{move || format_clock(duration())}</span>
+                </div>
+            </div>
+        </section>
+    }
+}
