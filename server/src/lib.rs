@@ -1,5 +1,10 @@
 //! The Share a Recording server: configuration, storage backends, HTTP routes
-//! outside the Leptos app (media, upload, health), demo data and the CLI.
+//! outside the Leptos app (media, upload, health, the recipients' viewer),
+//! demo data and the CLI.
+
+// Leptos view types nest deeply (the Share Recording window); computing the
+// layout of the server-rendered future needs more than the default 128.
+#![recursion_limit = "256"]
 
 pub mod cli;
 pub mod config;
@@ -9,3 +14,4 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod upload;
+pub mod viewer;

@@ -137,15 +137,13 @@ impl MediaStore {
     }
 }
 
-/// `GET /media/recordings/{id}`: one of the rep's recordings, with byte
-/// ranges (`206`, `416`, `Accept-Ranges`) handled by tower-http's `ServeFile`.
+/// `GET /media/recordings/{id}`: one of the rep's recordings, with byte ranges.
 pub async fn serve_recording(
     axum::extract::State(state): axum::extract::State<crate::startup::AppState>,
     axum::extract::Path(id): axum::extract::Path<i64>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    use tower::ServiceExt;
 
     let (parts, body) = request.into_parts();
     let Ok(rep) = app::auth::current_rep(state.store.as_ref(), &parts).await else {
@@ -159,8 +157,29 @@ pub async fn serve_recording(
             return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let path = state.media.path_of(&recording.media_key);
     let request = axum::extract::Request::from_parts(parts, body);
+    serve_file(
+        &state.media,
+        &recording,
+        request,
+        http::HeaderValue::from_static("private, max-age=3600"),
+    )
+    .await
+}
+
+/// Answers `request` with the recording's file: byte ranges (`206`, `416`,
+/// `Accept-Ranges`) and conditional requests are handled by tower-http's
+/// `ServeFile`, so seeking works without reading the whole file.
+pub async fn serve_file(
+    media: &MediaStore,
+    recording: &app::store::Recording,
+    request: axum::extract::Request,
+    cache_control: http::HeaderValue,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+
+    let path = media.path_of(&recording.media_key);
     let mime = recording
         .content_type
         .parse()
@@ -170,10 +189,9 @@ pub async fn serve_recording(
         .await
     {
         Ok(mut response) => {
-            response.headers_mut().insert(
-                http::header::CACHE_CONTROL,
-                http::HeaderValue::from_static("private, max-age=3600"),
-            );
+            response
+                .headers_mut()
+                .insert(http::header::CACHE_CONTROL, cache_control);
             response.into_response()
         }
         Err(infallible) => match infallible {},

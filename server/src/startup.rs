@@ -15,7 +15,7 @@ use tower_http::{
         CompressionLayer, Predicate,
         predicate::{DefaultPredicate, NotForContentType},
     },
-    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
+    trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
 
@@ -121,7 +121,11 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
-    let context = move || provide_context(store.clone());
+    let links = app::link::LinkBase(state.config.short_link_url.to_string());
+    let context = move || {
+        provide_context(store.clone());
+        provide_context(links.clone());
+    };
 
     // Video is already compressed, and compressing it would break byte ranges.
     let compress = DefaultPredicate::new().and(NotForContentType::const_new("video/"));
@@ -133,6 +137,11 @@ fn router(state: AppState) -> Router {
             post(crate::upload::upload_recording),
         )
         .route("/media/recordings/{id}", get(crate::media::serve_recording))
+        // The recipients' side: plain HTML, outside the Leptos app.
+        .route("/l/{code}", get(crate::viewer::page))
+        .route("/l/{code}/video", get(crate::viewer::video))
+        .route(crate::viewer::CSS_URL, get(crate::viewer::css))
+        .route(crate::viewer::JS_URL, get(crate::viewer::js))
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -142,11 +151,23 @@ fn router(state: AppState) -> Router {
         .layer(
             // One line per request: method, path, status and latency.
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// The span every request's log line carries. Link codes work like
+/// passwords, so recipients' paths are logged without them.
+fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
+    let path = request.uri().path();
+    let path = if path.starts_with("/l/") {
+        "/l/…"
+    } else {
+        path
+    };
+    tracing::info_span!("request", method = %request.method(), path)
 }
 
 /// Completes on Ctrl-C or SIGTERM.
