@@ -7,7 +7,7 @@ const port = Number(process.env.E2E_PORT ?? 3100);
 const root = path.resolve(__dirname, '..');
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
 const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, 'debug', 'server');
-const dataDir = path.join(__dirname, '.data');
+export const dataDir = path.join(__dirname, '.data');
 export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
