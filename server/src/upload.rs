@@ -17,9 +17,31 @@ pub struct UploadQuery {
     title: Option<String>,
 }
 
-/// A refusal the upload form shows as it is: `{"error": "…"}`.
+/// A refusal the upload form shows as it is: `{"error": "…"}`. The body may
+/// be partly unread, so the connection is not reused (a client sending its
+/// next request on it would find it closed).
 pub fn refusal(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+    let headers = [(header::CONNECTION, "close")];
+    (
+        status,
+        headers,
+        Json(serde_json::json!({ "error": message.into() })),
+    )
+        .into_response()
+}
+
+/// How much of a refused upload is still read (and dropped) before answering.
+const DRAIN_AFTER_REFUSAL: u64 = 64 * 1024 * 1024;
+
+async fn drain(body: &mut axum::body::BodyDataStream, at_most: u64) {
+    use futures::StreamExt;
+    let mut read = 0u64;
+    while read < at_most {
+        match body.next().await {
+            Some(Ok(chunk)) => read += chunk.len() as u64,
+            _ => break,
+        }
+    }
 }
 
 pub async fn upload_recording(
@@ -53,9 +75,13 @@ pub async fn upload_recording(
         );
     }
 
-    let ingested = match state.media.ingest(body.into_data_stream(), limit).await {
+    let mut body = body.into_data_stream();
+    let ingested = match state.media.ingest(&mut body, limit).await {
         Ok(ingested) => ingested,
         Err(error) => {
+            // Clients read the answer only once they have sent their body:
+            // take in (and drop) a bounded rest of it so they see the refusal.
+            drain(&mut body, DRAIN_AFTER_REFUSAL).await;
             let status = match &error {
                 IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 IngestError::Empty | IngestError::NotVideo => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -1,5 +1,6 @@
-//! Starts the real server on a random port with a fresh database and media
-//! directory for each test.
+//! Starts the real server binary on a random port with a fresh database and
+//! media directory for each test. A process per test, as in production: no
+//! test shares a runtime or Leptos' process-wide state with another.
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
@@ -8,7 +9,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use server::{config::Config, startup::Application};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub const DEMO: &[u8] = include_bytes!("../../assets/demo-recording.webm");
 
@@ -16,6 +17,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
+    /// The server process; killed when the test ends.
+    _server: tokio::process::Child,
 }
 
 /// Configuration for a server whose files all live in `dir`.
@@ -34,16 +37,6 @@ pub fn test_env(dir: &Path) -> BTreeMap<String, String> {
     ])
 }
 
-pub fn config(env: BTreeMap<String, String>, dir: &Path) -> Config {
-    let file = dir.join("empty.toml");
-    std::fs::write(&file, "").unwrap();
-    Config::load_from(Some(&file), move |key| env.get(key).cloned())
-        .expect("a valid test configuration")
-}
-
-/// Tests run on a multi-thread runtime (`#[tokio::test(flavor = "multi_thread", worker_threads = 4)]`),
-/// as the server does: Leptos rendering can stall on a single-threaded one.
-///
 /// A server in demo mode (demo rep and demo recording), with `extra` settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
@@ -61,15 +54,48 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server over an existing directory (database and media already there).
 pub async fn spawn_in(dir: tempfile::TempDir, env: BTreeMap<String, String>) -> TestApp {
-    let app = Application::build(config(env, dir.path()))
-        .await
-        .expect("the server starts");
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary starts");
+    // The server logs the address it bound (port 0 picks a free one).
+    let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
+    let base = loop {
+        match log.next_line().await.expect("the server's log") {
+            Some(line) => {
+                if let Some(at) = line.find("listening on ") {
+                    break line[at + "listening on ".len()..].trim().to_string();
+                }
+            }
+            None => panic!("the server exited before listening"),
+        }
+    };
+    // Keep reading the log so the server never blocks on a full pipe; show
+    // errors in the test output.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = log.next_line().await {
+            if line.contains("ERROR") || line.contains("panicked") {
+                eprintln!("server: {line}");
+            }
+        }
+    });
+    // A stuck request fails its test instead of stalling the whole run.
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     TestApp {
         base,
-        client: reqwest::Client::new(),
+        client,
         dir,
+        _server: server,
     }
 }
 
