@@ -44,7 +44,7 @@ test('the Share dialog opens from the details page and Esc closes it', async ({ 
 
   const dialog = page.getByRole('dialog', { name: 'Share Recording' });
   await expect(dialog).toBeVisible();
-  await expect(dialog).toContainText(DEMO_TITLE);
+  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue(DEMO_TITLE);
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(share).toBeFocused();
