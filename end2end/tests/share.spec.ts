@@ -134,6 +134,9 @@ test('each link opens the recording for its recipient', async ({ browser }) => {
     const video = page.locator('video');
     await video.evaluate((v: HTMLVideoElement) => v.play());
     await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime)).toBeGreaterThan(0.5);
+    // Clicking the timed comment plays from its moment.
+    await page.getByRole('button', { name: /Pricing starts here/ }).click();
+    await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime)).toBeGreaterThanOrEqual(9);
     await context.close();
   }
 });
