@@ -62,40 +62,28 @@ pub fn RecipientsPanel(state: ShareState) -> impl IntoView {
         );
     };
 
-    let invalid = move |field| move || state.error(field).get().is_some().to_string();
-
     view! {
         <section class="panel recipients-panel" aria-labelledby="recipients-heading">
             <h3 id="recipients-heading">"Recipients"</h3>
             <form class="recipient-form" on:submit=on_submit novalidate>
-                <div class="field">
-                    <label for="recipient-name">"Recipient's Name"</label>
-                    <input
-                        id="recipient-name"
-                        node_ref=name_input
-                        type="text"
-                        autocomplete="off"
-                        maxlength="100"
-                        prop:value=name
-                        on:input=move |ev| name.set(event_target_value(&ev))
-                        aria-invalid=invalid(Field::RecipientName)
-                        aria-describedby="recipient-name-error"
-                    />
-                    <FieldError id="recipient-name-error" message=state.error(Field::RecipientName) />
-                </div>
-                <div class="field">
-                    <label for="recipient-email">"Recipient's email"</label>
-                    <input
-                        id="recipient-email"
-                        type="email"
-                        autocomplete="off"
-                        prop:value=email
-                        on:input=move |ev| email.set(event_target_value(&ev))
-                        aria-invalid=invalid(Field::RecipientEmail)
-                        aria-describedby="recipient-email-error"
-                    />
-                    <FieldError id="recipient-email-error" message=state.error(Field::RecipientEmail) />
-                </div>
+                <RecipientInput
+                    id="recipient-name"
+                    label="Recipient's Name"
+                    kind="text"
+                    maxlength=100
+                    value=name
+                    error=state.error(Field::RecipientName)
+                    node_ref=name_input
+                />
+                <RecipientInput
+                    id="recipient-email"
+                    label="Recipient's email"
+                    kind="email"
+                    maxlength=254
+                    value=email
+                    error=state.error(Field::RecipientEmail)
+                    node_ref=NodeRef::new()
+                />
                 <button type="submit">"Add Recipient"</button>
             </form>
             <ul class="recipient-list" aria-label="Recipients">
@@ -107,6 +95,37 @@ pub fn RecipientsPanel(state: ShareState) -> impl IntoView {
                 <p class="empty">"No recipients yet."</p>
             </Show>
         </section>
+    }
+}
+
+/// One labelled input of the recipient form, with its error under it.
+#[component]
+fn RecipientInput(
+    id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    maxlength: u32,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    node_ref: NodeRef<html::Input>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                node_ref=node_ref
+                type=kind
+                autocomplete="off"
+                maxlength=maxlength
+                prop:value=value
+                on:input=move |ev| value.set(event_target_value(&ev))
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=error_id.clone()
+            />
+            <FieldError id=error_id message=error />
+        </div>
     }
 }
 

@@ -121,7 +121,7 @@ pub fn ShareSettings(state: ShareState) -> impl IntoView {
 
 /// A message under a field, announced when it appears.
 #[component]
-pub fn FieldError(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
+pub fn FieldError(#[prop(into)] id: String, message: Signal<Option<String>>) -> impl IntoView {
     view! {
         <p id=id class="field-error" role="alert" hidden=move || message.get().is_none()>
             {move || message.get()}
