@@ -15,9 +15,24 @@ pub type RecordingId = i64;
 pub type ShareId = i64;
 pub type CommentId = i64;
 pub type RecipientId = i64;
+pub type OutboxId = i64;
+pub type OpenId = i64;
+pub type MailboxId = i64;
 
 /// The shared handle to the store.
 pub type SharedStore = Arc<dyn Store>;
+
+/// Wakes this process's delivery worker after email was queued, so it need
+/// not wait for its next look at the outbox (workers of other processes find
+/// the email on theirs).
+#[derive(Clone)]
+pub struct OutboxWaker(pub Arc<dyn Fn() + Send + Sync>);
+
+impl OutboxWaker {
+    pub fn wake(&self) {
+        (self.0)()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -101,6 +116,138 @@ pub struct Recipient {
     pub email: String,
     /// The recipient's link code, once generated (and while not revoked).
     pub link_code: Option<String>,
+    /// The share email to this recipient, once Send Email(s) queued it.
+    pub delivery: Option<EmailStatus>,
+}
+
+/// Where an email is on its way out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailState {
+    Queued,
+    /// A worker is sending it right now.
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl EmailState {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [Self::Queued, Self::Sending, Self::Sent, Self::Failed]
+            .into_iter()
+            .find(|s| s.key() == key)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailStatus {
+    pub state: EmailState,
+    pub attempts: i64,
+    /// Why the last attempt failed (kept while a retry is pending).
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailKind {
+    /// A recipient's link to the shared recording.
+    Share,
+    /// "Your Shared Recording Was Opened", to the sender.
+    Opened,
+}
+
+impl EmailKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Share => "share",
+            Self::Opened => "opened",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [Self::Share, Self::Opened]
+            .into_iter()
+            .find(|k| k.key() == key)
+    }
+}
+
+/// An email a worker has claimed: it may send it until the claim runs out.
+#[derive(Clone, Debug)]
+pub struct OutboxItem {
+    pub id: OutboxId,
+    pub kind: EmailKind,
+    pub recipient_id: RecipientId,
+    pub open_id: Option<OpenId>,
+    /// Stable across attempts: the local part of the Message-ID.
+    pub message_key: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// What the share email says, read when it is sent.
+#[derive(Clone, Debug)]
+pub struct ShareEmailFacts {
+    pub recipient_name: String,
+    pub recipient_email: String,
+    /// `None` once the recipient was removed or the link revoked: then the
+    /// email is no longer sent.
+    pub link_code: Option<String>,
+    pub title: String,
+    pub sender_name: String,
+    pub comment_count: i64,
+    pub expires_at: Timestamp,
+    pub time_zone: String,
+}
+
+/// What "Your Shared Recording Was Opened" says.
+#[derive(Clone, Debug)]
+pub struct OpenedEmailFacts {
+    pub sender_name: String,
+    pub sender_email: String,
+    /// The rep's chosen zone, else the share's (their browser's when they shared).
+    pub sender_zone: String,
+    pub recipient_name: String,
+    pub recipient_email: String,
+    pub title: String,
+    pub opened_at: Timestamp,
+    pub reported_zone: Option<String>,
+    pub reported_offset_min: Option<i64>,
+}
+
+/// One open of a link, as recorded.
+#[derive(Clone, Debug)]
+pub struct NewOpen {
+    pub recipient_id: RecipientId,
+    pub opened_at: Timestamp,
+    pub reported_local: Option<String>,
+    pub reported_zone: Option<String>,
+    pub reported_offset_min: Option<i64>,
+    pub user_agent: Option<String>,
+}
+
+/// A message as the dev mailbox keeps it.
+#[derive(Clone, Debug)]
+pub struct MailboxMessage {
+    pub to: String,
+    pub subject: String,
+    /// The whole message as it would have gone over SMTP.
+    pub raw: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct MailboxEntry {
+    pub id: MailboxId,
+    pub delivered_at: Timestamp,
+    pub message: MailboxMessage,
 }
 
 /// A new draft share, with the defaults the window starts from.
@@ -200,4 +347,52 @@ pub trait Store: Send + Sync + 'static {
         new_code: &(dyn Fn() -> String + Send + Sync),
     ) -> StoreResult<bool>;
     async fn linked_share(&self, code: &str) -> StoreResult<Option<LinkedShare>>;
+
+    // Email. Everything to send is a row in the outbox, written in the same
+    // transaction as its cause; workers in any number of processes claim due
+    // rows one claim at a time, so no row is sent by two workers at once
+    // unless a claim ran out.
+
+    /// Send Email(s): in one transaction, gives recipients without a link
+    /// their own (codes from `new_code`), marks the share sent, and queues
+    /// one email per recipient not emailed for this share before. Returns how
+    /// many were queued; `None` if the share is not the sender's.
+    async fn send_share(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        new_code: &(dyn Fn() -> String + Send + Sync),
+    ) -> StoreResult<Option<usize>>;
+    /// Records an open and, unless the sender was notified of an open by
+    /// this recipient at or after `quiet_since`, queues the notification.
+    /// Returns whether it was queued.
+    async fn record_open(&self, open: NewOpen, quiet_since: Timestamp) -> StoreResult<bool>;
+    /// Claims up to `limit` emails that are due at `now` (or whose claim ran
+    /// out), each until `claim_until`, counting an attempt for each.
+    async fn claim_emails(
+        &self,
+        now: Timestamp,
+        claim_until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxItem>>;
+    /// When the next queued email is due, if any is queued or claimed.
+    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>>;
+    async fn email_sent(&self, id: OutboxId, at: Timestamp) -> StoreResult<()>;
+    async fn email_retry(&self, id: OutboxId, at: Timestamp, error: &str) -> StoreResult<()>;
+    async fn email_failed(&self, id: OutboxId, error: &str) -> StoreResult<()>;
+    async fn share_email_facts(
+        &self,
+        recipient: RecipientId,
+    ) -> StoreResult<Option<ShareEmailFacts>>;
+    async fn opened_email_facts(&self, open: OpenId) -> StoreResult<Option<OpenedEmailFacts>>;
+    /// Delivers into the dev mailbox and marks the email sent, at once.
+    async fn deliver_to_mailbox(
+        &self,
+        id: OutboxId,
+        message: &MailboxMessage,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// The dev mailbox, newest first.
+    async fn mailbox(&self) -> StoreResult<Vec<MailboxEntry>>;
+    async fn mailbox_message(&self, id: MailboxId) -> StoreResult<Option<MailboxEntry>>;
 }

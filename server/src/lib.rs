@@ -1,6 +1,6 @@
 //! The Share a Recording server: configuration, storage backends, HTTP routes
 //! outside the Leptos app (media, upload, health, the recipients' viewer),
-//! demo data and the CLI.
+//! email delivery, demo data and the CLI.
 
 // Leptos view types nest deeply (the Share Recording window); computing the
 // layout of the server-rendered future needs more than the default 128.
@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod mail;
 pub mod media;
 pub mod startup;
 pub mod store;

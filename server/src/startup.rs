@@ -2,7 +2,12 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use app::{App, shell, store::SharedStore};
+use app::{
+    App,
+    link::LinkBase,
+    shell,
+    store::{OutboxWaker, SharedStore},
+};
 use axum::{
     Router,
     extract::FromRef,
@@ -19,7 +24,16 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{config::Config, demo, media::MediaStore, store};
+use crate::{
+    config::Config,
+    demo,
+    mail::{
+        Transport,
+        delivery::{Worker, WorkerHandle},
+    },
+    media::MediaStore,
+    store,
+};
 
 /// What every handler may need.
 #[derive(Clone)]
@@ -28,6 +42,8 @@ pub struct AppState {
     pub store: SharedStore,
     pub media: Arc<MediaStore>,
     pub config: Arc<Config>,
+    /// Wakes the delivery worker when email was queued.
+    pub outbox: OutboxWaker,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -40,6 +56,7 @@ impl FromRef<AppState> for LeptosOptions {
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    mail_worker: WorkerHandle,
 }
 
 impl Application {
@@ -66,15 +83,29 @@ impl Application {
             })?;
         let mut leptos_options = leptos_options(&config);
         leptos_options.site_addr = listener.local_addr()?;
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::smtp(url)
+                .map_err(|e| anyhow::anyhow!("cannot use SMTP_URL {url}: {e}"))?,
+            None => Transport::Mailbox(store.clone()),
+        };
+        let mail_worker = Worker::new(
+            store.clone(),
+            transport,
+            config.mail_from.clone(),
+            LinkBase(config.short_link_url.to_string()),
+        )
+        .start();
         let state = AppState {
             leptos_options,
             store,
             media: Arc::new(media),
+            outbox: mail_worker.waker(),
             config: Arc::new(config),
         };
         Ok(Self {
             listener,
             router: router(state),
+            mail_worker,
         })
     }
 
@@ -84,14 +115,17 @@ impl Application {
             .expect("a bound socket has an address")
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in
+    /// flight and the emails being sent (the rest stay queued).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        self.mail_worker.stop().await;
+        served
     }
 }
 
@@ -121,16 +155,26 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
-    let links = app::link::LinkBase(state.config.short_link_url.to_string());
+    let links = LinkBase(state.config.short_link_url.to_string());
+    let outbox = state.outbox.clone();
     let context = move || {
         provide_context(store.clone());
         provide_context(links.clone());
+        provide_context(outbox.clone());
     };
 
     // Video is already compressed, and compressing it would break byte ranges.
     let compress = DefaultPredicate::new().and(NotForContentType::const_new("video/"));
 
-    Router::new()
+    let mut router = Router::new();
+    if state.config.smtp_url.is_none() {
+        use crate::mail::mailbox;
+        router = router
+            .route("/dev/mailbox", get(mailbox::list))
+            .route("/dev/mailbox/{id}", get(mailbox::show))
+            .route("/dev/mailbox/{id}/html", get(mailbox::html_part));
+    }
+    router
         .route("/healthz", get(|| async { "ok" }))
         .route(
             app::upload::UPLOAD_URL,
@@ -140,6 +184,7 @@ fn router(state: AppState) -> Router {
         // The recipients' side: plain HTML, outside the Leptos app.
         .route("/l/{code}", get(crate::viewer::page))
         .route("/l/{code}/video", get(crate::viewer::video))
+        .route("/l/{code}/opened", post(crate::viewer::opened))
         .route(crate::viewer::CSS_URL, get(crate::viewer::css))
         .route(crate::viewer::JS_URL, get(crate::viewer::js))
         .leptos_routes_with_context(&state, routes, context, {

@@ -7,16 +7,18 @@
 //! recipient or an expired share loses access at once, mid-video included.
 
 use app::{
-    domain::{format_clock, is_link_code, long_date},
-    store::{LinkedShare, Store},
+    domain::{available_until, format_clock, is_link_code},
+    store::{LinkedShare, NewOpen, Store},
 };
 use askama::Template;
 use axum::{
+    Json,
     extract::{Path, Request, State},
     response::{IntoResponse, Response},
 };
-use http::{HeaderValue, StatusCode, header};
-use jiff::{Timestamp, tz::TimeZone};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use jiff::{SignedDuration, Timestamp, tz::TimeZone};
+use serde::Deserialize;
 
 use crate::startup::AppState;
 
@@ -64,6 +66,7 @@ pub async fn page(State(state): State<AppState>, Path(code): Path<String>) -> Re
         sender_name: &share.sender_name,
         available_until: available_until(share.expires_at, &share.time_zone),
         video_url: format!("/l/{}/video", share.code),
+        opened_url: format!("/l/{}/opened", share.code),
         comments: share
             .comments
             .iter()
@@ -100,6 +103,70 @@ pub async fn video(
     }
 }
 
+/// After the first notification of opens by a recipient, the next comes at
+/// most this much later.
+pub const NOTIFY_AT_MOST_EVERY: SignedDuration = SignedDuration::from_hours(1);
+
+/// What the viewer page's script reports when it runs in a browser.
+#[derive(Debug, Deserialize)]
+pub struct OpenReport {
+    /// The browser's local time, e.g. `2026-11-28T16:12:05`.
+    local: Option<String>,
+    /// The browser's IANA time zone, e.g. `America/New_York`.
+    zone: Option<String>,
+    /// The browser's offset from UTC in minutes east (New York in winter: -300).
+    offset_min: Option<i64>,
+}
+
+/// `POST /l/{code}/opened`: the viewer page ran in a browser. Only the
+/// page's script sends this, so link scanners that fetch the page (GET or
+/// HEAD) without running it are not counted. Every open is recorded; the
+/// sender hears of the first, then at most once an hour per recipient.
+pub async fn opened(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    Json(report): Json<OpenReport>,
+) -> Response {
+    let share = match check(state.store.as_ref(), &code).await {
+        Ok(Link::Valid(share)) => share,
+        Ok(Link::Expired) => return plain(StatusCode::GONE, Problem::Expired.heading()),
+        Ok(Link::Unavailable) => {
+            return plain(StatusCode::NOT_FOUND, Problem::Unavailable.heading());
+        }
+        Err(response) => return response,
+    };
+    let now = Timestamp::now();
+    let open = NewOpen {
+        recipient_id: share.recipient_id,
+        opened_at: now,
+        reported_local: report.local.filter(|l| l.len() <= 40),
+        reported_zone: report
+            .zone
+            .filter(|z| z.len() <= 64 && TimeZone::get(z).is_ok()),
+        reported_offset_min: report.offset_min.filter(|m| m.abs() <= 18 * 60),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    };
+    let quiet_since = now.checked_sub(NOTIFY_AT_MOST_EVERY).unwrap_or(now);
+    match state.store.record_open(open, quiet_since).await {
+        Ok(notify) => {
+            if notify {
+                state.outbox.wake();
+            }
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            private(&mut response);
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not record an open");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, Problem::Server.heading())
+        }
+    }
+}
+
 pub async fn css() -> Response {
     asset("text/css; charset=utf-8", CSS)
 }
@@ -120,14 +187,6 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// "Tue, Mar 3, 2026": the last day the link works, in the share's zone.
-/// The link stops at the first moment of the next day there.
-fn available_until(expires_at: Timestamp, time_zone: &str) -> String {
-    let tz = TimeZone::get(time_zone).unwrap_or(TimeZone::UTC);
-    let first_expired_day = expires_at.to_zoned_datetime(tz).date();
-    long_date(first_expired_day.yesterday().unwrap_or(first_expired_day))
-}
-
 #[derive(Template)]
 #[template(path = "viewer/page.html")]
 struct ViewerPage<'a> {
@@ -135,6 +194,8 @@ struct ViewerPage<'a> {
     sender_name: &'a str,
     available_until: String,
     video_url: String,
+    /// Where the page's script reports that it was opened.
+    opened_url: String,
     comments: Vec<CommentItem<'a>>,
 }
 

@@ -206,23 +206,9 @@ pub async fn remove_recipient(recipient_id: i64) -> Result<ShareView, ShareError
 /// Gives each recipient without a link their own; existing links are kept.
 #[server(endpoint = "share/links", input = Json)]
 pub async fn generate_links(share_id: i64) -> Result<ShareView, ShareError> {
-    use crate::domain::Field;
-
     ssr::answer(async move {
         let ctx = ssr::Ctx::load().await?;
-        let share = ctx.share(share_id).await?;
-        if share.recipients.is_empty() {
-            return Err(ShareError::invalid(
-                Field::Recipients,
-                "Add a recipient first.",
-            ));
-        }
-        if share.expires_at <= jiff::Timestamp::now() {
-            return Err(ShareError::invalid(
-                Field::StartDate,
-                "This expiration has passed. Pick a later one.",
-            ));
-        }
+        ssr::ready_to_send(&ctx.share(share_id).await?)?;
         ssr::found(
             ctx.store
                 .create_missing_links(ctx.rep.id, share_id, &crate::link::new_code)
@@ -233,6 +219,46 @@ pub async fn generate_links(share_id: i64) -> Result<ShareView, ShareError> {
     .await
 }
 
+/// The share as it is now (the window polls it while emails go out).
+#[server(endpoint = "share/get", input = Json)]
+pub async fn get_share(share_id: i64) -> Result<ShareView, ShareError> {
+    ssr::answer(async move { ssr::Ctx::load().await?.view(share_id).await }).await
+}
+
+/// Send Email(s): queues one email per recipient not emailed yet for this
+/// share (giving recipients without a link their own) and answers at once;
+/// the delivery worker sends them. `queued` says how many were queued now.
+#[server(endpoint = "share/send", input = Json)]
+pub async fn send_emails(share_id: i64) -> Result<SendReceipt, ShareError> {
+    ssr::answer(async move {
+        let ctx = ssr::Ctx::load().await?;
+        ssr::ready_to_send(&ctx.share(share_id).await?)?;
+        let queued = ssr::found(
+            ctx.store
+                .send_share(ctx.rep.id, share_id, &crate::link::new_code)
+                .await,
+        )?;
+        if queued > 0
+            && let Some(waker) = use_context::<crate::store::OutboxWaker>()
+        {
+            waker.wake();
+        }
+        Ok(SendReceipt {
+            queued,
+            share: ctx.view(share_id).await?,
+        })
+    })
+    .await
+}
+
+/// What Send Email(s) answers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SendReceipt {
+    /// Emails queued by this click (recipients emailed before are skipped).
+    pub queued: usize,
+    pub share: ShareView,
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use jiff::{civil::Date, tz::TimeZone};
@@ -240,9 +266,11 @@ mod ssr {
 
     use crate::{
         auth::current_rep,
-        domain::{CommentView, ExpirationView, RecipientView, ShareError, ShareView},
+        domain::{
+            CommentView, Delivery, ExpirationView, Field, RecipientView, ShareError, ShareView,
+        },
         link::LinkBase,
-        store::{Rep, Share, ShareId, SharedStore},
+        store::{EmailState, EmailStatus, Rep, Share, ShareId, SharedStore},
     };
 
     /// What every server function of the window needs.
@@ -313,10 +341,28 @@ mod ssr {
                         name: r.name.clone(),
                         email: r.email.clone(),
                         link: r.link_code.as_deref().map(|code| self.links.url(code)),
+                        delivery: r.delivery.as_ref().map(delivery),
                     })
                     .collect(),
             })
         }
+    }
+
+    /// Links and emails need someone to go to and a link that still works.
+    pub fn ready_to_send(share: &Share) -> Result<(), ShareError> {
+        if share.recipients.is_empty() {
+            return Err(ShareError::invalid(
+                Field::Recipients,
+                "Add a recipient first.",
+            ));
+        }
+        if share.expires_at <= jiff::Timestamp::now() {
+            return Err(ShareError::invalid(
+                Field::StartDate,
+                "This expiration has passed. Pick a later one.",
+            ));
+        }
+        Ok(())
     }
 
     /// `Ok(Some(x))` → `x`; `Ok(None)`/`Ok(false)` → not found.
@@ -348,11 +394,26 @@ mod ssr {
         }
     }
 
+    fn delivery(status: &EmailStatus) -> Delivery {
+        match status.state {
+            EmailState::Queued | EmailState::Sending => Delivery::Queued {
+                retrying: status.last_error.clone(),
+            },
+            EmailState::Sent => Delivery::Sent,
+            EmailState::Failed => Delivery::Failed {
+                reason: status
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into()),
+            },
+        }
+    }
+
     /// Gives refusals the HTTP status they mean (server functions answer
     /// every error with 500 otherwise).
-    pub async fn answer(
-        work: impl Future<Output = Result<ShareView, ShareError>>,
-    ) -> Result<ShareView, ShareError> {
+    pub async fn answer<T>(
+        work: impl Future<Output = Result<T, ShareError>>,
+    ) -> Result<T, ShareError> {
         let result = work.await;
         if let Err(error) = &result {
             let status = match error {

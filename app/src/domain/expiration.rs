@@ -185,6 +185,14 @@ pub fn long_date(date: Date) -> String {
     date.strftime("%a, %b %-d, %Y").to_string()
 }
 
+/// "Tue, Mar 3, 2026": the last day a link expiring at `expires_at` works,
+/// in `time_zone` (it stops at the first moment of the next day there).
+pub fn available_until(expires_at: jiff::Timestamp, time_zone: &str) -> String {
+    let tz = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let first_expired_day = expires_at.to_zoned_datetime(tz).date();
+    long_date(first_expired_day.yesterday().unwrap_or(first_expired_day))
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::date;

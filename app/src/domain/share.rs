@@ -48,9 +48,62 @@ pub struct RecipientView {
     pub email: String,
     /// The recipient's own link, once generated.
     pub link: Option<String>,
+    /// The share email to them, once Send Email(s) queued it.
+    pub delivery: Option<Delivery>,
+}
+
+/// Where a recipient's email is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Waiting for the worker, or being sent; `retrying` says why the last
+    /// attempt failed.
+    Queued {
+        retrying: Option<String>,
+    },
+    Sent,
+    /// Given up on, for `reason`.
+    Failed {
+        reason: String,
+    },
+}
+
+impl Delivery {
+    /// `queued`, `sent` or `failed` (for styles).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Queued { .. } => "queued",
+            Self::Sent => "sent",
+            Self::Failed { .. } => "failed",
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Self::Queued { .. })
+    }
+
+    /// What the window shows beside the recipient.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Queued { retrying: None } => "Email queued".into(),
+            Self::Queued {
+                retrying: Some(reason),
+            } => format!("Email queued, retrying ({reason})"),
+            Self::Sent => "Email sent".into(),
+            Self::Failed { reason } => format!("Email failed: {reason}"),
+        }
+    }
 }
 
 impl ShareView {
+    /// Recipients whose email is still on its way.
+    pub fn emails_pending(&self) -> usize {
+        self.recipients
+            .iter()
+            .filter(|r| r.delivery.as_ref().is_some_and(Delivery::is_pending))
+            .count()
+    }
+
     /// What Generate Links copies: the bare link for one recipient, else one
     /// `Name <email>: link` line each.
     pub fn links_for_clipboard(&self) -> String {
@@ -136,6 +189,7 @@ mod tests {
             name: name.into(),
             email: format!("{}@example.com", name.to_lowercase()),
             link: link.map(Into::into),
+            delivery: None,
         }
     }
 

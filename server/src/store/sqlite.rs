@@ -10,7 +10,7 @@ use app::{
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{
-    Row, SqlitePool,
+    Row, SqliteConnection, SqlitePool,
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
     },
@@ -85,6 +85,15 @@ fn comment_from(row: &SqliteRow) -> Comment {
     }
 }
 
+fn email_status_from(row: &SqliteRow) -> Option<EmailStatus> {
+    let state: Option<String> = row.get("status");
+    Some(EmailStatus {
+        state: EmailState::from_key(&state?)?,
+        attempts: row.get("attempts"),
+        last_error: row.get("last_error"),
+    })
+}
+
 fn expiration_from(row: &SqliteRow) -> StoreResult<Expiration> {
     let preset: String = row.get("expiry_preset");
     let start: String = row.get("start_date");
@@ -105,6 +114,7 @@ const COMMENT_ORDER: &str = "ORDER BY at_ms IS NOT NULL, at_ms, id";
 const SHARE_COLUMNS: &str = "id, recording_id, sender_id, title, expiry_preset, start_date, end_date, \
      time_zone, expires_at_ms, sent_at_ms";
 
+const MAILBOX_COLUMNS: &str = "id, to_address, subject, raw, text_body, html_body, delivered_at_ms";
 const REP_COLUMNS: &str = "id, email, name, time_zone";
 const RECORDING_COLUMNS: &str =
     "id, owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes";
@@ -227,8 +237,9 @@ impl Store for SqliteStore {
         };
         let comments = self.comments_of(id).await?;
         let recipients = sqlx::query(
-            "SELECT r.id, r.name, r.email, l.code FROM recipients r \
+            "SELECT r.id, r.name, r.email, l.code, o.status, o.attempts, o.last_error FROM recipients r \
              LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
+             LEFT JOIN outbox o ON o.recipient_id = r.id AND o.kind = 'share' \
              WHERE r.share_id = ? AND r.removed_at_ms IS NULL ORDER BY r.id",
         )
         .bind(id)
@@ -241,6 +252,7 @@ impl Store for SqliteStore {
             name: r.get("name"),
             email: r.get("email"),
             link_code: r.get("code"),
+            delivery: email_status_from(r),
         })
         .collect();
         Ok(Some(Share {
@@ -408,51 +420,11 @@ impl Store for SqliteStore {
         share: ShareId,
         new_code: &(dyn Fn() -> String + Send + Sync),
     ) -> StoreResult<bool> {
-        let now = Timestamp::now().as_millisecond();
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let owned: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM shares WHERE id = ? AND sender_id = ?")
-                .bind(share)
-                .bind(sender)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-        if owned.is_none() {
+        if !owns_share(&mut tx, sender, share).await? {
             return Ok(false);
         }
-        let without_link: Vec<i64> = sqlx::query_scalar(
-            "SELECT r.id FROM recipients r WHERE r.share_id = ? AND r.removed_at_ms IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM links l WHERE l.recipient_id = r.id)",
-        )
-        .bind(share)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(backend)?;
-        for recipient in without_link {
-            // A collision of 96-bit random codes is next to impossible; the
-            // primary key turns one into a retry rather than a shared link.
-            let mut attempts = 0;
-            loop {
-                let inserted = sqlx::query(
-                    "INSERT INTO links (code, recipient_id, created_at_ms) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING",
-                )
-                .bind(new_code())
-                .bind(recipient)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-                if inserted.rows_affected() == 1 {
-                    break;
-                }
-                attempts += 1;
-                if attempts >= 5 {
-                    return Err(StoreError::Backend(
-                        "could not find an unused link code".into(),
-                    ));
-                }
-            }
-        }
+        insert_missing_links(&mut tx, share, new_code).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
@@ -491,6 +463,349 @@ impl Store for SqliteStore {
             comments: self.comments_of(share_id).await?,
             recording,
         }))
+    }
+
+    async fn send_share(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        new_code: &(dyn Fn() -> String + Send + Sync),
+    ) -> StoreResult<Option<usize>> {
+        let now = Timestamp::now().as_millisecond();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if !owns_share(&mut tx, sender, share).await? {
+            return Ok(None);
+        }
+        insert_missing_links(&mut tx, share, new_code).await?;
+        sqlx::query("UPDATE shares SET sent_at_ms = COALESCE(sent_at_ms, ?), updated_at_ms = ? WHERE id = ?")
+            .bind(now)
+            .bind(now)
+            .bind(share)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        // The partial unique index skips recipients emailed before.
+        let queued = sqlx::query(&format!(
+            "INSERT INTO outbox (kind, recipient_id, message_key, next_attempt_at_ms, created_at_ms) \
+             SELECT 'share', r.id, {NEW_MESSAGE_KEY}, ?, ? FROM recipients r \
+             WHERE r.share_id = ? AND r.removed_at_ms IS NULL ORDER BY r.id \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(share)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(queued.rows_affected() as usize))
+    }
+
+    async fn record_open(&self, open: NewOpen, quiet_since: Timestamp) -> StoreResult<bool> {
+        let at = open.opened_at.as_millisecond();
+        // The insert takes SQLite's write lock first, so two opens at once
+        // are judged one after the other and only one notifies.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let open_id: i64 = sqlx::query_scalar(
+            "INSERT INTO opens (recipient_id, opened_at_ms, reported_local, reported_zone, reported_offset_min, user_agent) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(open.recipient_id)
+        .bind(at)
+        .bind(&open.reported_local)
+        .bind(&open.reported_zone)
+        .bind(open.reported_offset_min)
+        .bind(&open.user_agent)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let queued = sqlx::query(&format!(
+            "INSERT INTO outbox (kind, recipient_id, open_id, message_key, next_attempt_at_ms, created_at_ms) \
+             SELECT 'opened', ?, ?, {NEW_MESSAGE_KEY}, ?, ? \
+             WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE kind = 'opened' AND recipient_id = ? AND created_at_ms >= ?)"
+        ))
+        .bind(open.recipient_id)
+        .bind(open_id)
+        .bind(at)
+        .bind(at)
+        .bind(open.recipient_id)
+        .bind(quiet_since.as_millisecond())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(queued.rows_affected() == 1)
+    }
+
+    async fn claim_emails(
+        &self,
+        now: Timestamp,
+        claim_until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        // One statement: SQLite runs it under its write lock, so two workers
+        // never claim the same row.
+        let rows = sqlx::query(
+            "UPDATE outbox SET status = 'sending', claimed_until_ms = ?, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+                 WHERE (status = 'queued' AND next_attempt_at_ms <= ?) \
+                    OR (status = 'sending' AND claimed_until_ms <= ?) \
+                 ORDER BY next_attempt_at_ms, id LIMIT ?) \
+             RETURNING id, kind, recipient_id, open_id, message_key, attempts",
+        )
+        .bind(claim_until.as_millisecond())
+        .bind(now.as_millisecond())
+        .bind(now.as_millisecond())
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(outbox_item_from).collect()
+    }
+
+    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(CASE status WHEN 'queued' THEN next_attempt_at_ms ELSE claimed_until_ms END) \
+             FROM outbox WHERE status IN ('queued', 'sending')",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(due.map(instant))
+    }
+
+    async fn email_sent(&self, id: OutboxId, at: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at_ms = ?, claimed_until_ms = NULL, last_error = NULL WHERE id = ?",
+        )
+        .bind(at.as_millisecond())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn email_retry(&self, id: OutboxId, at: Timestamp, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'queued', next_attempt_at_ms = ?, claimed_until_ms = NULL, last_error = ? \
+             WHERE id = ? AND status = 'sending'",
+        )
+        .bind(at.as_millisecond())
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn email_failed(&self, id: OutboxId, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'failed', claimed_until_ms = NULL, last_error = ? \
+             WHERE id = ? AND status = 'sending'",
+        )
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn share_email_facts(
+        &self,
+        recipient: RecipientId,
+    ) -> StoreResult<Option<ShareEmailFacts>> {
+        let row = sqlx::query(
+            "SELECT r.name, r.email, CASE WHEN r.removed_at_ms IS NULL THEN l.code END AS code, \
+             s.title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
+             (SELECT COUNT(*) FROM comments c WHERE c.share_id = s.id) AS comment_count \
+             FROM recipients r JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+             LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
+             WHERE r.id = ?",
+        )
+        .bind(recipient)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|row| ShareEmailFacts {
+            recipient_name: row.get("name"),
+            recipient_email: row.get("email"),
+            link_code: row.get("code"),
+            title: row.get("title"),
+            sender_name: row.get("sender_name"),
+            comment_count: row.get("comment_count"),
+            expires_at: instant(row.get("expires_at_ms")),
+            time_zone: row.get("time_zone"),
+        }))
+    }
+
+    async fn opened_email_facts(&self, open: OpenId) -> StoreResult<Option<OpenedEmailFacts>> {
+        let row = sqlx::query(
+            "SELECT rep.name AS sender_name, rep.email AS sender_email, \
+             COALESCE(rep.time_zone, s.time_zone) AS sender_zone, r.name, r.email, s.title, \
+             o.opened_at_ms, o.reported_zone, o.reported_offset_min \
+             FROM opens o JOIN recipients r ON r.id = o.recipient_id \
+             JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+             WHERE o.id = ?",
+        )
+        .bind(open)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|row| OpenedEmailFacts {
+            sender_name: row.get("sender_name"),
+            sender_email: row.get("sender_email"),
+            sender_zone: row.get("sender_zone"),
+            recipient_name: row.get("name"),
+            recipient_email: row.get("email"),
+            title: row.get("title"),
+            opened_at: instant(row.get("opened_at_ms")),
+            reported_zone: row.get("reported_zone"),
+            reported_offset_min: row.get("reported_offset_min"),
+        }))
+    }
+
+    async fn deliver_to_mailbox(
+        &self,
+        id: OutboxId,
+        message: &MailboxMessage,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO mailbox (outbox_id, to_address, subject, raw, text_body, html_body, delivered_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (outbox_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&message.to)
+        .bind(&message.subject)
+        .bind(&message.raw)
+        .bind(&message.text)
+        .bind(&message.html)
+        .bind(at.as_millisecond())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at_ms = ?, claimed_until_ms = NULL, last_error = NULL WHERE id = ?",
+        )
+        .bind(at.as_millisecond())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn mailbox(&self) -> StoreResult<Vec<MailboxEntry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MAILBOX_COLUMNS} FROM mailbox ORDER BY delivered_at_ms DESC, id DESC"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.iter().map(mailbox_entry_from).collect())
+    }
+
+    async fn mailbox_message(&self, id: MailboxId) -> StoreResult<Option<MailboxEntry>> {
+        let row = sqlx::query(&format!(
+            "SELECT {MAILBOX_COLUMNS} FROM mailbox WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.as_ref().map(mailbox_entry_from))
+    }
+}
+
+async fn owns_share(
+    conn: &mut SqliteConnection,
+    sender: RepId,
+    share: ShareId,
+) -> StoreResult<bool> {
+    let owned: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM shares WHERE id = ? AND sender_id = ?")
+            .bind(share)
+            .bind(sender)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+    Ok(owned.is_some())
+}
+
+/// Gives every current recipient of the share without a link a new one.
+async fn insert_missing_links(
+    conn: &mut SqliteConnection,
+    share: ShareId,
+    new_code: &(dyn Fn() -> String + Send + Sync),
+) -> StoreResult<()> {
+    let now = Timestamp::now().as_millisecond();
+    let without_link: Vec<i64> = sqlx::query_scalar(
+        "SELECT r.id FROM recipients r WHERE r.share_id = ? AND r.removed_at_ms IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM links l WHERE l.recipient_id = r.id)",
+    )
+    .bind(share)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    for recipient in without_link {
+        // A collision of 96-bit random codes is next to impossible; the
+        // primary key turns one into a retry rather than a shared link.
+        let mut attempts = 0;
+        loop {
+            let inserted = sqlx::query(
+                "INSERT INTO links (code, recipient_id, created_at_ms) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING",
+            )
+            .bind(new_code())
+            .bind(recipient)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                break;
+            }
+            attempts += 1;
+            if attempts >= 5 {
+                return Err(StoreError::Backend(
+                    "could not find an unused link code".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A new Message-ID local part: 128 random bits.
+const NEW_MESSAGE_KEY: &str = "lower(hex(randomblob(16)))";
+
+fn outbox_item_from(row: &SqliteRow) -> StoreResult<OutboxItem> {
+    let kind: String = row.get("kind");
+    Ok(OutboxItem {
+        id: row.get("id"),
+        kind: EmailKind::from_key(&kind)
+            .ok_or_else(|| StoreError::Backend(format!("unknown email kind {kind:?}")))?,
+        recipient_id: row.get("recipient_id"),
+        open_id: row.get("open_id"),
+        message_key: row.get("message_key"),
+        attempts: row.get("attempts"),
+    })
+}
+
+fn mailbox_entry_from(row: &SqliteRow) -> MailboxEntry {
+    MailboxEntry {
+        id: row.get("id"),
+        delivered_at: instant(row.get("delivered_at_ms")),
+        message: MailboxMessage {
+            to: row.get("to_address"),
+            subject: row.get("subject"),
+            raw: row.get("raw"),
+            text: row.get("text_body"),
+            html: row.get("html_body"),
+        },
     }
 }
 

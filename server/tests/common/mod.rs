@@ -11,14 +11,18 @@ use std::{
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+pub mod api;
+pub mod smtp;
+
 pub const DEMO: &[u8] = include_bytes!("../../assets/demo-recording.webm");
 
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
+    env: BTreeMap<String, String>,
     /// The server process; killed when the test ends.
-    _server: tokio::process::Child,
+    server: tokio::process::Child,
 }
 
 /// Configuration for a server whose files all live in `dir`.
@@ -59,7 +63,7 @@ pub async fn spawn_in(dir: tempfile::TempDir, env: BTreeMap<String, String>) -> 
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
-        .envs(env)
+        .envs(&env)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -95,11 +99,19 @@ pub async fn spawn_in(dir: tempfile::TempDir, env: BTreeMap<String, String>) -> 
         base,
         client,
         dir,
-        _server: server,
+        env,
+        server,
     }
 }
 
 impl TestApp {
+    /// Kills the server the way a crash would (SIGKILL: no shutdown work),
+    /// then starts it again on the same database and media.
+    pub async fn crash_and_restart(mut self) -> TestApp {
+        self.server.kill().await.unwrap();
+        spawn_in(self.dir, self.env).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -1,0 +1,181 @@
+//! Calling the app's server functions as the Share window does, and looking
+//! into its database, for tests.
+
+use std::{str::FromStr, time::Duration};
+
+use jiff::{Timestamp, civil::Date, tz::TimeZone};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqlitePoolOptions},
+};
+
+use super::TestApp;
+
+/// The browser's zone in these tests; new shares keep their dates in it.
+pub const ZONE: &str = "America/New_York";
+
+/// POSTs JSON to a server function under `/api/`.
+pub async fn call(app: &TestApp, endpoint: &str, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/{endpoint}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{endpoint} answered {status} with non-JSON ({e}): {text}"));
+    (status, value)
+}
+
+/// A call that must succeed; returns the share as it now is.
+pub async fn ok(app: &TestApp, endpoint: &str, body: Value) -> Value {
+    let (status, value) = call(app, endpoint, body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{endpoint} {body}: {value}");
+    value
+}
+
+/// A call that must be refused; returns the error, after checking that its
+/// HTTP status says what kind of refusal it is.
+pub async fn refused(app: &TestApp, endpoint: &str, body: Value) -> Value {
+    let (status, value) = call(app, endpoint, body.clone()).await;
+    let expected = if value.get("Invalid").is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if value == "NotFound" {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    assert_eq!(status, expected, "{endpoint} {body}: {value}");
+    value
+}
+
+/// The field and message of an `Invalid` error.
+pub fn invalid(error: &Value) -> (&str, &str) {
+    let invalid = &error["Invalid"];
+    let field = invalid["field"].as_str();
+    let message = invalid["message"].as_str();
+    match (field, message) {
+        (Some(field), Some(message)) => (field, message),
+        _ => panic!("not an Invalid error: {error}"),
+    }
+}
+
+pub async fn demo_recording(app: &TestApp) -> i64 {
+    app.recording_ids().await[0]
+}
+
+/// The rep's draft share of the demo recording, as the window opens it.
+pub async fn open(app: &TestApp) -> Value {
+    let recording_id = demo_recording(app).await;
+    ok(
+        app,
+        "share/open",
+        json!({ "recording_id": recording_id, "browser_time_zone": ZONE }),
+    )
+    .await
+}
+
+pub fn share_id(share: &Value) -> i64 {
+    share["id"].as_i64().unwrap()
+}
+
+pub async fn add_recipient(app: &TestApp, share: i64, name: &str, email: &str) -> Value {
+    ok(
+        app,
+        "share/recipient/add",
+        json!({ "share_id": share, "name": name, "email": email }),
+    )
+    .await
+}
+
+pub async fn add_comment(app: &TestApp, share: i64, body: &str, at_ms: Option<i64>) -> Value {
+    ok(
+        app,
+        "share/comment/add",
+        json!({ "share_id": share, "body": body, "at_ms": at_ms }),
+    )
+    .await
+}
+
+pub async fn generate_links(app: &TestApp, share: i64) -> Value {
+    ok(app, "share/links", json!({ "share_id": share })).await
+}
+
+/// Each recipient's email and link, in list order.
+pub fn links(share: &Value) -> Vec<(String, Option<String>)> {
+    share["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["email"].as_str().unwrap().to_string(),
+                r["link"].as_str().map(String::from),
+            )
+        })
+        .collect()
+}
+
+/// The path a link opens on this server (`/l/{code}`).
+pub fn path_of(link: &str) -> String {
+    let code = link.rsplit('/').next().unwrap();
+    format!("/l/{code}")
+}
+
+/// A share of the demo recording with one link per recipient name; returns
+/// the share and the links' paths.
+pub async fn shared_with(app: &TestApp, names: &[&str]) -> (Value, Vec<String>) {
+    let id = share_id(&open(app).await);
+    for name in names {
+        let email = format!("{}@example.com", name.to_lowercase());
+        add_recipient(app, id, name, &email).await;
+    }
+    let share = generate_links(app, id).await;
+    let paths = links(&share)
+        .iter()
+        .map(|(_, link)| path_of(link.as_deref().unwrap()))
+        .collect();
+    (share, paths)
+}
+
+/// The app's database, opened beside it (WAL lets both use it at once).
+pub async fn db(app: &TestApp) -> SqlitePool {
+    let url = format!("sqlite://{}", app.dir.path().join("share.db").display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap()
+}
+
+/// Makes every share's links expire a moment ago.
+pub async fn expire_all_shares(app: &TestApp) {
+    let past = Timestamp::now().as_millisecond() - 1_000;
+    sqlx::query("UPDATE shares SET expires_at_ms = ?")
+        .bind(past)
+        .execute(&db(app).await)
+        .await
+        .unwrap();
+}
+
+pub fn today() -> Date {
+    Timestamp::now()
+        .to_zoned_datetime(TimeZone::get(ZONE).unwrap())
+        .date()
+}
+
+pub fn long_date(date: Date) -> String {
+    date.strftime("%a, %b %-d, %Y").to_string()
+}
+
+pub async fn get(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client.get(app.url(path)).send().await.unwrap()
+}

@@ -1,0 +1,54 @@
+"""A real SMTP server for the tests (aiosmtpd), keeping each message it
+accepts in a Maildir, with the envelope recipients in an X-RcptTo header.
+
+    python3 smtp_server.py PORT MAILDIR [--delay SECONDS] [--reject-domain DOMAIN]
+
+--delay holds each message that long before accepting it (a slow server);
+--reject-domain refuses recipients at DOMAIN for good (550). Prints
+"listening" once it accepts connections, then serves until killed.
+"""
+
+import argparse
+import asyncio
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+
+
+class TestMailbox(Mailbox):
+    def __init__(self, maildir, delay, reject_domain):
+        super().__init__(maildir)
+        self.delay = delay
+        self.reject_domain = reject_domain
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.reject_domain and address.lower().endswith("@" + self.reject_domain):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("maildir")
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--reject-domain", default=None)
+    args = parser.parse_args()
+    handler = TestMailbox(args.maildir, args.delay, args.reject_domain)
+    controller = Controller(handler, hostname="127.0.0.1", port=args.port)
+    controller.start()
+    print("listening", flush=True)
+    try:
+        asyncio.run(asyncio.Event().wait())
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
