@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::{
-    api::{generate_links, open_share},
-    domain::{Field, RecordingSummary, ShareError, ShareView},
+    api::{generate_links, get_share, open_share, send_emails},
+    domain::{Delivery, Field, RecordingSummary, ShareError, ShareView},
 };
 
 /// The window's state, shared by its panels (all parts are `Copy` handles).
@@ -198,7 +198,10 @@ fn Footer(state: ShareState, sharing: RwSignal<Option<RecordingSummary>>) -> imp
             .with(|s| s.as_ref().is_none_or(|s| s.recipients.is_empty()))
     };
     let working = RwSignal::new(false);
-    let links_then = move |sent: bool| {
+    // How many emails the last Send Email(s) queued, for the progress line.
+    let sending = RwSignal::new(None::<usize>);
+
+    let generate = move |_| {
         let Some(share) = state.share.get_untracked() else {
             return;
         };
@@ -208,23 +211,100 @@ fn Footer(state: ShareState, sharing: RwSignal<Option<RecordingSummary>>) -> imp
             if !ok {
                 return;
             }
-            let Some(share) = state.share.get_untracked() else { return };
+            let Some(share) = state.share.get_untracked() else {
+                return;
+            };
             let text = share.links_for_clipboard();
             spawn_local(async move {
-                let copied = copy_to_clipboard(&text).await;
-                let message = match (sent, copied) {
-                    (false, true) => "Links copied to the clipboard.",
-                    (false, false) => "Links generated. Copy them from the list.",
-                    (true, true) => {
-                        "Email is not set up on this server, so nothing was sent. The links were generated and copied to the clipboard instead."
-                    }
-                    (true, false) => {
-                        "Email is not set up on this server, so nothing was sent. The links were generated: copy them from the list."
-                    }
-                };
-                state.flash(message);
+                if copy_to_clipboard(&text).await {
+                    state.flash("Links copied to the clipboard.");
+                } else {
+                    state.flash("Links generated. Copy them from the list.");
+                }
             });
         });
+    };
+
+    let send = move |_| {
+        let Some(share) = state.share.get_untracked() else {
+            return;
+        };
+        working.set(true);
+        spawn_local(async move {
+            match send_emails(share.id).await {
+                Ok(receipt) => {
+                    state.share.set(Some(receipt.share));
+                    state.clear_errors(&[Field::Recipients, Field::StartDate]);
+                    state.problem.set(None);
+                    if receipt.queued == 0 {
+                        state.flash("Everyone on the list has been emailed already.");
+                    } else {
+                        sending.set(Some(receipt.queued));
+                    }
+                }
+                Err(ShareError::Invalid { field, message }) => state.set_error(field, message),
+                Err(other) => state.problem.set(Some(other.to_string())),
+            }
+            working.set(false);
+        });
+    };
+
+    // While emails are on their way, ask for the share again every second,
+    // so each recipient's status follows the worker.
+    let poll_scheduled = StoredValue::new(false);
+    Effect::new(move |_| {
+        let Some((id, pending)) = state
+            .share
+            .with(|s| s.as_ref().map(|s| (s.id, s.emails_pending())))
+        else {
+            return;
+        };
+        if pending == 0 || poll_scheduled.get_value() {
+            return;
+        }
+        poll_scheduled.set_value(true);
+        gloo_timers::callback::Timeout::new(1_000, move || {
+            spawn_local(async move {
+                let latest = get_share(id).await;
+                poll_scheduled.set_value(false);
+                let still_shown = sharing.with_untracked(Option::is_some)
+                    && state
+                        .share
+                        .with_untracked(|s| s.as_ref().is_some_and(|s| s.id == id));
+                match latest {
+                    Ok(view) if still_shown => state.share.set(Some(view)),
+                    Ok(_) => {}
+                    Err(error) => state
+                        .problem
+                        .set(Some(format!("Could not check on the emails: {error}"))),
+                }
+            });
+        })
+        .forget();
+    });
+
+    let progress = move || {
+        let queued = sending.get()?;
+        let (pending, failed) = state.share.with(|s| {
+            s.as_ref().map_or((0, 0), |s| {
+                let failed = s
+                    .recipients
+                    .iter()
+                    .filter(|r| matches!(r.delivery, Some(Delivery::Failed { .. })))
+                    .count();
+                (s.emails_pending(), failed)
+            })
+        });
+        Some(if pending > 0 {
+            format!("Sending to {queued} {}…", plural(queued, "recipient"))
+        } else if failed > 0 {
+            format!(
+                "{failed} {} could not be sent; see the list.",
+                plural(failed, "email")
+            )
+        } else {
+            format!("Sent to {queued} {}.", plural(queued, "recipient"))
+        })
     };
 
     view! {
@@ -233,21 +313,29 @@ fn Footer(state: ShareState, sharing: RwSignal<Option<RecordingSummary>>) -> imp
                 type="button"
                 class="primary"
                 disabled=move || no_recipients() || working.get()
-                on:click=move |_| links_then(true)
+                on:click=send
             >
                 "Send Email(s)"
             </button>
-            <button type="button" disabled=move || no_recipients() || working.get() on:click=move |_| links_then(false)>
+            <button type="button" disabled=move || no_recipients() || working.get() on:click=generate>
                 "Generate Links"
             </button>
             <button type="button" on:click=move |_| sharing.set(None)>
                 "Cancel"
             </button>
             <p class="notice" role="status" aria-live="polite">
-                {move || state.notice.get()}
+                {move || progress().or_else(|| state.notice.get())}
             </p>
             {move || state.error(Field::Recipients).get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </footer>
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
     }
 }
 

@@ -145,6 +145,14 @@ fn RecipientItem(
     })];
     let link = recipient.link.clone();
     let who = recipient.name.clone();
+    // The email status changes while the window is open; the rest does not.
+    let delivery = move || {
+        state.share.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.recipients.iter().find(|r| r.id == id))
+                .and_then(|r| r.delivery.clone())
+        })
+    };
     view! {
         <li class="recipient">
             <div class="recipient__who">
@@ -174,6 +182,13 @@ fn RecipientItem(
                             >
                                 "Copy"
                             </button>
+                        </span>
+                    }
+                })}
+                {move || delivery().map(|d| {
+                    view! {
+                        <span class=format!("recipient__status recipient__status--{}", d.key())>
+                            {d.label()}
                         </span>
                     }
                 })}
