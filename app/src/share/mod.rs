@@ -198,8 +198,9 @@ fn Footer(state: ShareState, sharing: RwSignal<Option<RecordingSummary>>) -> imp
             .with(|s| s.as_ref().is_none_or(|s| s.recipients.is_empty()))
     };
     let working = RwSignal::new(false);
-    // How many emails the last Send Email(s) queued, for the progress line.
-    let sending = RwSignal::new(None::<usize>);
+    // The share and how many emails its last Send Email(s) queued, for the
+    // progress line.
+    let sending = RwSignal::new(None::<(i64, usize)>);
 
     let generate = move |_| {
         let Some(share) = state.share.get_untracked() else {
@@ -237,9 +238,10 @@ fn Footer(state: ShareState, sharing: RwSignal<Option<RecordingSummary>>) -> imp
                     state.clear_errors(&[Field::Recipients, Field::StartDate]);
                     state.problem.set(None);
                     if receipt.queued == 0 {
+                        sending.set(None);
                         state.flash("Everyone on the list has been emailed already.");
                     } else {
-                        sending.set(Some(receipt.queued));
+                        sending.set(Some((share.id, receipt.queued)));
                     }
                 }
                 Err(ShareError::Invalid { field, message }) => state.set_error(field, message),
@@ -284,17 +286,17 @@ fn Footer(state: ShareState, sharing: RwSignal<Option<RecordingSummary>>) -> imp
     });
 
     let progress = move || {
-        let queued = sending.get()?;
+        let (share_id, queued) = sending.get()?;
+        // Only for the share it was sent from, not one opened since.
         let (pending, failed) = state.share.with(|s| {
-            s.as_ref().map_or((0, 0), |s| {
-                let failed = s
-                    .recipients
-                    .iter()
-                    .filter(|r| matches!(r.delivery, Some(Delivery::Failed { .. })))
-                    .count();
-                (s.emails_pending(), failed)
-            })
-        });
+            let s = s.as_ref().filter(|s| s.id == share_id)?;
+            let failed = s
+                .recipients
+                .iter()
+                .filter(|r| matches!(r.delivery, Some(Delivery::Failed { .. })))
+                .count();
+            Some((s.emails_pending(), failed))
+        })?;
         Some(if pending > 0 {
             format!("Sending to {queued} {}…", plural(queued, "recipient"))
         } else if failed > 0 {
