@@ -9,6 +9,27 @@ const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
 const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, 'debug', 'server');
 export const dataDir = path.join(__dirname, '.data');
 export const baseURL = `http://127.0.0.1:${port}`;
+// A second server that sends real email, to an SMTP server of the tests'
+// (aiosmtpd keeping each message in a Maildir).
+const mailPort = port + 1;
+const smtpPort = port + 25;
+export const mailDataDir = path.join(__dirname, '.data-mail');
+export const maildir = path.join(__dirname, '.data-smtp', 'maildir');
+export const mailBaseURL = `http://127.0.0.1:${mailPort}`;
+
+function serverEnv(dir: string, listen: number, extra: Record<string, string> = {}) {
+  return {
+    DATABASE_URL: `sqlite://${dir}/share.db`,
+    MEDIA_DIR: `${dir}/media`,
+    DEMO_MODE: 'true',
+    LEPTOS_SITE_ADDR: `127.0.0.1:${listen}`,
+    PUBLIC_URL: `http://127.0.0.1:${listen}`,
+    LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target', 'site'),
+    MAX_UPLOAD_BYTES: '3000000',
+    RUST_LOG: 'warn',
+    ...extra,
+  };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -38,22 +59,38 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `rm -rf "${dataDir}" && exec "${serverBin}"`,
-    cwd: root,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      DATABASE_URL: `sqlite://${dataDir}/share.db`,
-      MEDIA_DIR: `${dataDir}/media`,
-      DEMO_MODE: 'true',
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target', 'site'),
-      MAX_UPLOAD_BYTES: '3000000',
-      RUST_LOG: 'warn',
+  webServer: [
+    {
+      // Mail stays in the dev mailbox (/dev/mailbox): no SMTP_URL.
+      command: `rm -rf "${dataDir}" && exec "${serverBin}"`,
+      cwd: root,
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: serverEnv(dataDir, port),
     },
-  },
+    {
+      command: `rm -rf "${path.dirname(maildir)}" && exec python3 server/tests/common/smtp_server.py ${smtpPort} "${maildir}"`,
+      cwd: root,
+      port: smtpPort,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: `rm -rf "${mailDataDir}" && exec "${serverBin}"`,
+      cwd: root,
+      url: `${mailBaseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: serverEnv(mailDataDir, mailPort, {
+        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      }),
+    },
+  ],
 });

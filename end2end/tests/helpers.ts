@@ -19,15 +19,47 @@ export function videoState(page: Page) {
   }));
 }
 
-/** Runs SQL against the test server's database (python3's sqlite3: no extra package). */
-export function sql(statement: string) {
-  const db = path.join(__dirname, '..', '.data', 'share.db');
-  execFileSync('python3', [
+/** Runs SQL against a test server's database (python3's sqlite3: no extra
+ * package) and returns the rows. `dir` is the server's data folder. */
+export function sql(statement: string, dir = path.join(__dirname, '..', '.data')): unknown[][] {
+  const out = execFileSync('python3', [
     '-c',
-    'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2])\nc.commit()',
-    db,
+    'import json, sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nrows = c.execute(sys.argv[2]).fetchall()\nc.commit()\nprint(json.dumps(rows))',
+    path.join(dir, 'share.db'),
     statement,
   ]);
+  return JSON.parse(out.toString());
+}
+
+export interface Mail {
+  to: string;
+  subject: string;
+  messageId: string;
+  text: string;
+  html: string;
+}
+
+/** Every message the tests' SMTP server kept in `maildir`, decoded by
+ * python3's email package. */
+export function receivedMail(maildir: string): Mail[] {
+  const out = execFileSync('python3', [
+    '-c',
+    [
+      'import email, json, mailbox, sys',
+      'from email import policy',
+      'box = mailbox.Maildir(sys.argv[1], create=True)',
+      'out = []',
+      'for key in box.keys():',
+      '    msg = email.message_from_bytes(box.get_bytes(key), policy=policy.default)',
+      '    text = msg.get_body(("plain",))',
+      '    html = msg.get_body(("html",))',
+      '    out.append({"to": msg["X-RcptTo"], "subject": msg["Subject"], "messageId": msg["Message-ID"],',
+      '                "text": text.get_content() if text else "", "html": html.get_content() if html else ""})',
+      'print(json.dumps(out))',
+    ].join('\n'),
+    maildir,
+  ]);
+  return JSON.parse(out.toString());
 }
 
 /** The open Share Recording window. */

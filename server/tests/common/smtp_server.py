@@ -10,6 +10,7 @@ accepts in a Maildir, with the envelope recipients in an X-RcptTo header.
 
 import argparse
 import asyncio
+import os
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
@@ -40,6 +41,7 @@ def main():
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--reject-domain", default=None)
     args = parser.parse_args()
+    os.makedirs(os.path.dirname(os.path.abspath(args.maildir)), exist_ok=True)
     handler = TestMailbox(args.maildir, args.delay, args.reject_domain)
     controller = Controller(handler, hostname="127.0.0.1", port=args.port)
     controller.start()

@@ -1,0 +1,87 @@
+import { test, expect, request as apiRequest } from '@playwright/test';
+import { execFileSync } from 'child_process';
+import { DEMO_TITLE, openApp, receivedMail, shareDialog, sql } from './helpers';
+import { mailBaseURL, mailDataDir, maildir } from '../playwright.config';
+
+const OPENED = 'Your Shared Recording Was Opened';
+
+test('with no SMTP server, Send Email(s) lands in the dev mailbox and its link opens the viewer', async ({ page }) => {
+  await openApp(page, '/recordings');
+  await page.getByRole('row', { name: new RegExp(DEMO_TITLE) }).getByRole('button', { name: 'Share' }).click();
+  const dialog = shareDialog(page);
+  await dialog.getByRole('textbox', { name: "Recipient's Name" }).fill('Grace Hopper');
+  await dialog.getByRole('textbox', { name: "Recipient's email" }).fill('grace@example.com');
+  await dialog.getByRole('button', { name: 'Add Recipient' }).click();
+  const recipient = dialog.getByRole('listitem').filter({ hasText: 'grace@example.com' });
+  await expect(recipient).toBeVisible();
+
+  await dialog.getByRole('button', { name: 'Send Email(s)' }).click();
+  // The worker may be done before the answer arrives; either line is right.
+  await expect(dialog.getByRole('status')).toHaveText(/Sending to 1 recipient…|Sent to 1 recipient\./);
+  // The status follows the worker without a reload.
+  await expect(recipient.getByText('Email sent')).toBeVisible();
+  await expect(dialog.getByRole('status')).toHaveText('Sent to 1 recipient.');
+  // A second click emails nobody again.
+  await dialog.getByRole('button', { name: 'Send Email(s)' }).click();
+  await expect(dialog.getByRole('status')).toHaveText(/emailed already/);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.goto('/dev/mailbox');
+  const row = page.getByRole('row').filter({ hasText: 'grace@example.com' });
+  await expect(row).toContainText(`Demo Rep shared a recording with you: ${DEMO_TITLE}`);
+  await row.getByRole('link').click();
+  await expect(page.getByRole('region', { name: 'Headers' })).toContainText(/Message-ID: <\w+@localhost>/);
+  await expect(page.getByRole('region', { name: 'Plain-text part' })).toContainText('Watch the recording: http');
+  // The HTML part, as a mail program would show it.
+  const html = page.frameLocator('iframe[title="HTML part"]');
+  await expect(html.getByRole('link', { name: 'Watch the recording' })).toBeVisible();
+
+  const href = await page.getByRole('region', { name: 'Links' }).getByRole('link', { name: /\/l\// }).getAttribute('href');
+  await page.goto(href!);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(DEMO_TITLE);
+  await expect(page.getByText('Shared by Demo Rep')).toBeVisible();
+});
+
+test('opening a link notifies the sender once, with both time zones named', async ({ browser }) => {
+  // A share from a rep in Berlin, through the server that sends real email.
+  const api = await apiRequest.newContext({ baseURL: mailBaseURL });
+  const call = async (endpoint: string, data: object) => {
+    const response = await api.post(`/api/${endpoint}`, { data });
+    expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
+    return response.json();
+  };
+  const recordingId = (sql('SELECT id FROM recordings', mailDataDir)[0] as number[])[0];
+  const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'Europe/Berlin' });
+  await call('share/recipient/add', { share_id: share.id, name: 'Ada Lovelace', email: 'ada@example.com' });
+  expect((await call('share/send', { share_id: share.id })).queued).toBe(1);
+
+  await expect.poll(() => receivedMail(maildir).length).toBe(1);
+  const [invitation] = receivedMail(maildir);
+  expect(invitation.to).toBe('ada@example.com');
+  const link = invitation.text.match(/https?:\/\/\S+\/l\/[A-Za-z0-9]+/)![0];
+  const opens = () => (sql('SELECT COUNT(*) FROM opens', mailDataDir)[0] as number[])[0];
+
+  // The recipient opens it in New York.
+  const context = await browser.newContext({ timezoneId: 'America/New_York' });
+  const viewer = await context.newPage();
+  await viewer.goto(link);
+  await expect(viewer.getByRole('heading', { level: 1 })).toHaveText(DEMO_TITLE);
+  await expect.poll(() => receivedMail(maildir).filter((m) => m.subject === OPENED).length).toBe(1);
+  const note = receivedMail(maildir).find((m) => m.subject === OPENED)!;
+  expect(note.to).toBe('demo@example.com');
+  expect(note.text).toContain('Ada Lovelace (ada@example.com) opened');
+  expect(note.text).toMatch(/Their time: .* E[SD]T \(America\/New_York\)/);
+  expect(note.text).toMatch(/Your time: +.* CES?T \(Europe\/Berlin\)/);
+
+  // Opened again at once: recorded, not notified.
+  await viewer.reload();
+  await expect.poll(opens).toBe(2);
+  // A link scanner's plain GET is not an open.
+  execFileSync('curl', ['-s', '-o', '/dev/null', link]);
+  expect(opens()).toBe(2);
+  // Nothing left to send, and still one notification.
+  await expect.poll(() => sql("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'", mailDataDir)[0]).toEqual([0]);
+  expect(receivedMail(maildir).filter((m) => m.subject === OPENED)).toHaveLength(1);
+  await context.close();
+  await api.dispose();
+});
