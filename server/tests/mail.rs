@@ -108,8 +108,15 @@ fn by_recipient(received: &[Received]) -> BTreeMap<String, Vec<&Received>> {
     map
 }
 
-fn expected_recipients(count: usize) -> BTreeSet<String> {
-    (1..=count).map(|n| format!("r{n}@example.com")).collect()
+/// The messages per recipient, after checking that each of r1…r20 got mail.
+fn each_of_the_20(received: &[Received]) -> BTreeMap<String, Vec<&Received>> {
+    let per_recipient = by_recipient(received);
+    let expected: BTreeSet<String> = (1..=20).map(|n| format!("r{n}@example.com")).collect();
+    assert_eq!(
+        per_recipient.keys().cloned().collect::<BTreeSet<_>>(),
+        expected
+    );
+    per_recipient
 }
 
 // ------------------------------------------------------- the share email
@@ -264,11 +271,7 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
     smtp.resume().await;
     wait_for_share(&app, id, "all sent", |s| all_in_state(s, "sent")).await;
     let received = smtp.received();
-    let per_recipient = by_recipient(&received);
-    assert_eq!(
-        per_recipient.keys().cloned().collect::<BTreeSet<_>>(),
-        expected_recipients(20)
-    );
+    let per_recipient = each_of_the_20(&received);
     assert!(
         per_recipient.values().all(|m| m.len() == 1),
         "none twice: {per_recipient:#?}"
@@ -284,20 +287,13 @@ async fn a_crash_during_delivery_loses_nothing() {
     let id = share_to(&app, 20).await;
     assert_eq!(send(&app, id).await, 20);
     smtp.wait_for(1).await;
+    let before_crash = smtp.received().len();
     let app = app.crash_and_restart().await;
-    let before_restart = smtp.received().len();
-    assert!(
-        before_restart < 20,
-        "the crash came before delivery finished"
-    );
+    assert!(before_crash < 20, "the crash came before delivery finished");
 
     wait_for_share(&app, id, "all sent", |s| all_in_state(s, "sent")).await;
     let received = smtp.received();
-    let per_recipient = by_recipient(&received);
-    assert_eq!(
-        per_recipient.keys().cloned().collect::<BTreeSet<_>>(),
-        expected_recipients(20)
-    );
+    let per_recipient = each_of_the_20(&received);
     // An email on the wire at the crash may have gone twice; if so, with the
     // same Message-ID, so mail programs show it once.
     for (recipient, messages) in &per_recipient {
@@ -305,7 +301,7 @@ async fn a_crash_during_delivery_loses_nothing() {
         assert_eq!(ids.len(), 1, "{recipient}: {messages:#?}");
     }
     eprintln!(
-        "crash after {before_restart} of 20 delivered; {} messages in all after the restart",
+        "crash after {before_crash} of 20 delivered; {} messages in all after the restart",
         received.len()
     );
 }

@@ -575,14 +575,12 @@ impl Store for SqliteStore {
     }
 
     async fn email_sent(&self, id: OutboxId, at: Timestamp) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at_ms = ?, claimed_until_ms = NULL, last_error = NULL WHERE id = ?",
-        )
-        .bind(at.as_millisecond())
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
+        sqlx::query(MARK_SENT)
+            .bind(at.as_millisecond())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -688,14 +686,12 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at_ms = ?, claimed_until_ms = NULL, last_error = NULL WHERE id = ?",
-        )
-        .bind(at.as_millisecond())
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
+        sqlx::query(MARK_SENT)
+            .bind(at.as_millisecond())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)
     }
 
@@ -778,6 +774,9 @@ async fn insert_missing_links(
     }
     Ok(())
 }
+
+const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at_ms = ?, claimed_until_ms = NULL, \
+     last_error = NULL WHERE id = ?";
 
 /// A new Message-ID local part: 128 random bits.
 const NEW_MESSAGE_KEY: &str = "lower(hex(randomblob(16)))";
