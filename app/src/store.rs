@@ -3,7 +3,7 @@
 //! implementation lives in the server crate, and another backend can sit
 //! behind the same trait.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -377,13 +377,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<OutboxItem>>;
     /// When the next queued email is due, if any is queued or claimed.
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>>;
-    async fn email_sent(&self, id: OutboxId, at: Timestamp) -> StoreResult<()>;
+    /// Marks emails sent (one statement for many: fan-out marks thousands).
+    async fn emails_sent(&self, ids: &[OutboxId], at: Timestamp) -> StoreResult<()>;
     async fn email_retry(&self, id: OutboxId, at: Timestamp, error: &str) -> StoreResult<()>;
     async fn email_failed(&self, id: OutboxId, error: &str) -> StoreResult<()>;
+    /// What the share emails to these recipients say (one query for a batch).
     async fn share_email_facts(
         &self,
-        recipient: RecipientId,
-    ) -> StoreResult<Option<ShareEmailFacts>>;
+        recipients: &[RecipientId],
+    ) -> StoreResult<HashMap<RecipientId, ShareEmailFacts>>;
     async fn opened_email_facts(&self, open: OpenId) -> StoreResult<Option<OpenedEmailFacts>>;
     /// Delivers into the dev mailbox and marks the email sent, at once.
     async fn deliver_to_mailbox(

@@ -4,16 +4,16 @@
 //! taken again, so no email is lost; the price is that an email sent just
 //! before a crash can go out once more (same Message-ID).
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use app::{
     link::LinkBase,
-    store::{EmailKind, OutboxItem, SharedStore},
+    store::{EmailKind, OutboxId, OutboxItem, RecipientId, ShareEmailFacts, SharedStore},
 };
 use jiff::{SignedDuration, Timestamp};
 use lettre::message::Mailbox;
 use tokio::{
-    sync::{Notify, Semaphore},
+    sync::{Notify, Semaphore, mpsc},
     task::JoinSet,
 };
 use tokio_util::sync::CancellationToken;
@@ -27,6 +27,8 @@ use super::{
 /// take (the SMTP timeout applies to each step), short enough that the
 /// emails of a crashed process go out soon after.
 pub const CLAIM: Duration = Duration::from_secs(30);
+/// While busy, claim this many at a time (each claim is a write).
+const CLAIM_BATCH: usize = 4;
 /// How often an idle worker looks for email queued by other processes.
 const POLL: Duration = Duration::from_secs(1);
 /// Attempts before an email is marked failed: with the backoff below, about
@@ -87,21 +89,29 @@ impl Worker {
     async fn run(self: Arc<Self>, wake: Arc<Notify>, stop: CancellationToken) {
         let slots = Arc::new(Semaphore::new(CONCURRENCY));
         let mut sending = JoinSet::new();
+        // Sent emails are marked in batches, one statement for many.
+        let (sent_tx, sent_rx) = mpsc::unbounded_channel();
+        let marker = tokio::spawn(mark_sent(self.store.clone(), sent_rx));
         loop {
             // Claim only as many as there are free slots, so a claim never
-            // waits in a queue here while its time runs out.
-            let first = tokio::select! {
-                permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            // waits in a queue here while its time runs out; while busy,
+            // claim a few at a time rather than one by one.
+            let want = if slots.available_permits() == CONCURRENCY {
+                1
+            } else {
+                CLAIM_BATCH
+            };
+            let mut permit = tokio::select! {
+                permit = slots.clone().acquire_many_owned(want as u32) => permit.expect("the semaphore is never closed"),
                 () = stop.cancelled() => break,
             };
-            let mut permits = vec![first];
-            while let Ok(permit) = slots.clone().try_acquire_owned() {
-                permits.push(permit);
+            while let Ok(more) = slots.clone().try_acquire_owned() {
+                permit.merge(more);
             }
             let now = Timestamp::now();
             let claimed = match self
                 .store
-                .claim_emails(now, later(now, CLAIM), permits.len())
+                .claim_emails(now, later(now, CLAIM), permit.num_permits())
                 .await
             {
                 Ok(claimed) => claimed,
@@ -111,20 +121,45 @@ impl Worker {
                 }
             };
             if claimed.is_empty() {
-                drop(permits);
+                drop(permit);
                 self.idle(&wake, &stop).await;
                 continue;
             }
-            for (item, permit) in claimed.into_iter().zip(permits) {
+            let mut facts = self.share_facts(&claimed).await;
+            for item in claimed {
+                let one = permit.split(1).expect("one permit per claimed email");
+                let facts = facts.remove(&item.recipient_id);
                 let worker = self.clone();
+                let sent = sent_tx.clone();
                 sending.spawn(async move {
-                    worker.deliver(item).await;
-                    drop(permit);
+                    worker.deliver(item, facts, &sent).await;
+                    drop(one);
                 });
             }
             while sending.try_join_next().is_some() {}
         }
         while sending.join_next().await.is_some() {}
+        drop(sent_tx);
+        if let Err(error) = marker.await {
+            tracing::error!(%error, "marking sent emails ended abnormally");
+        }
+    }
+
+    /// The facts of the share emails among `claimed`, read in one query.
+    async fn share_facts(&self, claimed: &[OutboxItem]) -> HashMap<RecipientId, ShareEmailFacts> {
+        let recipients: Vec<RecipientId> = claimed
+            .iter()
+            .filter(|item| item.kind == EmailKind::Share)
+            .map(|item| item.recipient_id)
+            .collect();
+        match self.store.share_email_facts(&recipients).await {
+            Ok(facts) => facts,
+            Err(error) => {
+                // Each email then fails this attempt and is retried.
+                tracing::error!(%error, "could not read what the emails say");
+                HashMap::new()
+            }
+        }
     }
 
     /// Waits until an email may be due: woken by this process, at the next
@@ -147,23 +182,24 @@ impl Worker {
         }
     }
 
-    async fn deliver(&self, item: OutboxItem) {
-        let result = match self.render(&item).await {
-            Ok(email) => {
-                self.transport
-                    .send(item.id, &email, &self.from, &self.store)
-                    .await
-            }
+    async fn deliver(
+        &self,
+        item: OutboxItem,
+        facts: Option<ShareEmailFacts>,
+        sent: &mpsc::UnboundedSender<OutboxId>,
+    ) {
+        let result = match self.render(&item, facts).await {
+            Ok(email) => self.transport.send(item.id, &email, &self.from).await,
             Err(failure) => Err(failure),
         };
         let kind = item.kind.key();
         let outcome = match result {
-            Ok(()) => {
+            Ok(recorded) => {
                 tracing::info!(id = item.id, kind, attempt = item.attempts, "email sent");
-                return;
-            }
-            Err(Failure::Unrecorded(error)) => {
-                tracing::error!(id = item.id, %error, "email sent but not marked; it may go once more");
+                if !recorded {
+                    // The marker only stops after every sender is done.
+                    let _ = sent.send(item.id);
+                }
                 return;
             }
             Err(Failure::Transient(error)) if item.attempts < MAX_ATTEMPTS => {
@@ -183,17 +219,17 @@ impl Worker {
         }
     }
 
-    async fn render(&self, item: &OutboxItem) -> Result<Outgoing, Failure> {
+    async fn render(
+        &self,
+        item: &OutboxItem,
+        facts: Option<ShareEmailFacts>,
+    ) -> Result<Outgoing, Failure> {
         let message_id = format!("<{}@{}>", item.message_key, self.id_domain);
-        let unreadable = |e: app::store::StoreError| Failure::Transient(e.to_string());
         match item.kind {
             EmailKind::Share => {
-                let facts = self
-                    .store
-                    .share_email_facts(item.recipient_id)
-                    .await
-                    .map_err(unreadable)?
-                    .ok_or(Unsendable::LinkGone)?;
+                let facts = facts.ok_or_else(|| {
+                    Failure::Transient("could not read what the email says".into())
+                })?;
                 Ok(message::share_email(&facts, &self.links, message_id)?)
             }
             EmailKind::Opened => {
@@ -202,11 +238,23 @@ impl Worker {
                     .store
                     .opened_email_facts(open)
                     .await
-                    .map_err(unreadable)?
+                    .map_err(|e| Failure::Transient(e.to_string()))?
                     .ok_or(Unsendable::LinkGone)?;
                 Ok(message::opened_email(&facts, message_id)?)
             }
         }
+    }
+}
+
+/// Marks sent emails in batches: whatever has arrived since the last batch.
+/// A crash before the mark means the email goes once more (same Message-ID).
+async fn mark_sent(store: SharedStore, mut sent: mpsc::UnboundedReceiver<OutboxId>) {
+    let mut batch = Vec::with_capacity(256);
+    while sent.recv_many(&mut batch, 256).await > 0 {
+        if let Err(error) = store.emails_sent(&batch, Timestamp::now()).await {
+            tracing::error!(%error, count = batch.len(), "could not mark emails sent; they will go once more");
+        }
+        batch.clear();
     }
 }
 

@@ -5,61 +5,47 @@
 pub mod delivery;
 pub mod mailbox;
 pub mod message;
-
-use std::time::Duration;
+pub mod smtp;
 
 use app::store::{OutboxId, SharedStore};
 use jiff::Timestamp;
-use lettre::{
-    AsyncSmtpTransport, AsyncTransport, Tokio1Executor, message::Mailbox,
-    transport::smtp::PoolConfig,
-};
+use lettre::message::Mailbox;
 use url::Url;
 
 use message::{Outgoing, Unsendable};
+use smtp::SmtpSender;
 
 /// How many emails one process sends at once (and SMTP connections it keeps).
 pub const CONCURRENCY: usize = 8;
 
 /// Where mail goes.
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpSender),
     /// The dev mailbox in the database.
     Mailbox(SharedStore),
 }
 
 impl Transport {
     pub fn smtp(url: &Url) -> anyhow::Result<Self> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())?
-            // A server that stops answering costs a retry, not a stuck worker.
-            .timeout(Some(Duration::from_secs(15)))
-            .pool_config(PoolConfig::new().max_size(CONCURRENCY as u32))
-            .build();
-        Ok(Self::Smtp(transport))
+        Ok(Self::Smtp(SmtpSender::from_url(url, CONCURRENCY)?))
     }
 
-    /// Sends `email` and marks it sent.
-    async fn send(
-        &self,
-        id: OutboxId,
-        email: &Outgoing,
-        from: &Mailbox,
-        store: &SharedStore,
-    ) -> Result<(), Failure> {
+    /// Sends `email`. The dev mailbox records it as sent at once; SMTP
+    /// leaves that to the caller (`Ok(false)`), which marks many in one go.
+    async fn send(&self, id: OutboxId, email: &Outgoing, from: &Mailbox) -> Result<bool, Failure> {
         let message = email.message(from)?;
         match self {
             Self::Smtp(smtp) => {
-                smtp.send(message).await.map_err(|e| {
-                    if e.is_permanent() {
-                        Failure::Permanent(e.to_string())
-                    } else {
-                        Failure::Transient(e.to_string())
-                    }
-                })?;
-                store
-                    .email_sent(id, Timestamp::now())
+                smtp.send(message.envelope(), &message.formatted())
                     .await
-                    .map_err(|e| Failure::Unrecorded(e.to_string()))
+                    .map_err(|e| {
+                        if e.permanent {
+                            Failure::Permanent(e.message)
+                        } else {
+                            Failure::Transient(e.message)
+                        }
+                    })?;
+                Ok(false)
             }
             Self::Mailbox(mailbox) => {
                 let kept = app::store::MailboxMessage {
@@ -72,7 +58,8 @@ impl Transport {
                 mailbox
                     .deliver_to_mailbox(id, &kept, Timestamp::now())
                     .await
-                    .map_err(|e| Failure::Transient(e.to_string()))
+                    .map_err(|e| Failure::Transient(e.to_string()))?;
+                Ok(true)
             }
         }
     }
@@ -89,8 +76,4 @@ enum Failure {
     Permanent(String),
     #[error(transparent)]
     Unsendable(#[from] Unsendable),
-    /// Sent, but the database did not take the mark: the claim runs out and
-    /// the email goes once more, with the same Message-ID.
-    #[error("sent, but could not record it: {0}")]
-    Unrecorded(String),
 }

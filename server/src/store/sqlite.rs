@@ -1,7 +1,7 @@
 //! The store on SQLite: one file, WAL mode so readers never wait for the
 //! writer, and a busy timeout so concurrent writers queue instead of failing.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{collections::HashMap, path::Path, str::FromStr, time::Duration};
 
 use app::{
     domain::{Expiration, ExpiryPreset},
@@ -574,13 +574,20 @@ impl Store for SqliteStore {
         Ok(due.map(instant))
     }
 
-    async fn email_sent(&self, id: OutboxId, at: Timestamp) -> StoreResult<()> {
-        sqlx::query(MARK_SENT)
-            .bind(at.as_millisecond())
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+    async fn emails_sent(&self, ids: &[OutboxId], at: Timestamp) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut query = sqlx::query_builder::QueryBuilder::new(
+            "UPDATE outbox SET status = 'sent', claimed_until_ms = NULL, last_error = NULL, sent_at_ms = ",
+        );
+        query.push_bind(at.as_millisecond()).push(" WHERE id IN (");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        query.build().execute(&self.pool).await.map_err(backend)?;
         Ok(())
     }
 
@@ -613,30 +620,41 @@ impl Store for SqliteStore {
 
     async fn share_email_facts(
         &self,
-        recipient: RecipientId,
-    ) -> StoreResult<Option<ShareEmailFacts>> {
-        let row = sqlx::query(
-            "SELECT r.name, r.email, CASE WHEN r.removed_at_ms IS NULL THEN l.code END AS code, \
+        recipients: &[RecipientId],
+    ) -> StoreResult<HashMap<RecipientId, ShareEmailFacts>> {
+        if recipients.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut query = sqlx::query_builder::QueryBuilder::new(
+            "SELECT r.id, r.name, r.email, CASE WHEN r.removed_at_ms IS NULL THEN l.code END AS code, \
              s.title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
              (SELECT COUNT(*) FROM comments c WHERE c.share_id = s.id) AS comment_count \
              FROM recipients r JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
              LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
-             WHERE r.id = ?",
-        )
-        .bind(recipient)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(row.map(|row| ShareEmailFacts {
-            recipient_name: row.get("name"),
-            recipient_email: row.get("email"),
-            link_code: row.get("code"),
-            title: row.get("title"),
-            sender_name: row.get("sender_name"),
-            comment_count: row.get("comment_count"),
-            expires_at: instant(row.get("expires_at_ms")),
-            time_zone: row.get("time_zone"),
-        }))
+             WHERE r.id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in recipients {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows = query.build().fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let facts = ShareEmailFacts {
+                    recipient_name: row.get("name"),
+                    recipient_email: row.get("email"),
+                    link_code: row.get("code"),
+                    title: row.get("title"),
+                    sender_name: row.get("sender_name"),
+                    comment_count: row.get("comment_count"),
+                    expires_at: instant(row.get("expires_at_ms")),
+                    time_zone: row.get("time_zone"),
+                };
+                (row.get("id"), facts)
+            })
+            .collect())
     }
 
     async fn opened_email_facts(&self, open: OpenId) -> StoreResult<Option<OpenedEmailFacts>> {
@@ -686,7 +704,10 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        sqlx::query(MARK_SENT)
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at_ms = ?, claimed_until_ms = NULL, last_error = NULL \
+             WHERE id = ?",
+        )
             .bind(at.as_millisecond())
             .bind(id)
             .execute(&mut *tx)
@@ -739,44 +760,38 @@ async fn insert_missing_links(
     new_code: &(dyn Fn() -> String + Send + Sync),
 ) -> StoreResult<()> {
     let now = Timestamp::now().as_millisecond();
-    let without_link: Vec<i64> = sqlx::query_scalar(
-        "SELECT r.id FROM recipients r WHERE r.share_id = ? AND r.removed_at_ms IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM links l WHERE l.recipient_id = r.id)",
-    )
-    .bind(share)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(backend)?;
-    for recipient in without_link {
-        // A collision of 96-bit random codes is next to impossible; the
-        // primary key turns one into a retry rather than a shared link.
-        let mut attempts = 0;
-        loop {
-            let inserted = sqlx::query(
-                "INSERT INTO links (code, recipient_id, created_at_ms) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING",
-            )
-            .bind(new_code())
-            .bind(recipient)
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .map_err(backend)?;
-            if inserted.rows_affected() == 1 {
-                break;
-            }
-            attempts += 1;
-            if attempts >= 5 {
-                return Err(StoreError::Backend(
-                    "could not find an unused link code".into(),
-                ));
-            }
+    // A collision of 95-bit random codes is next to impossible; the primary
+    // key turns one into another round for that recipient, never a shared link.
+    for _round in 0..5 {
+        let without_link: Vec<i64> = sqlx::query_scalar(
+            "SELECT r.id FROM recipients r WHERE r.share_id = ? AND r.removed_at_ms IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM links l WHERE l.recipient_id = r.id)",
+        )
+        .bind(share)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+        if without_link.is_empty() {
+            return Ok(());
+        }
+        // Many rows per statement: a share to a thousand people is common.
+        for chunk in without_link.chunks(500) {
+            let mut insert = sqlx::query_builder::QueryBuilder::new(
+                "INSERT INTO links (code, recipient_id, created_at_ms) ",
+            );
+            insert.push_values(chunk, |mut row, recipient| {
+                row.push_bind(new_code())
+                    .push_bind(*recipient)
+                    .push_bind(now);
+            });
+            insert.push(" ON CONFLICT (code) DO NOTHING");
+            insert.build().execute(&mut *conn).await.map_err(backend)?;
         }
     }
-    Ok(())
+    Err(StoreError::Backend(
+        "could not find unused link codes".into(),
+    ))
 }
-
-const MARK_SENT: &str = "UPDATE outbox SET status = 'sent', sent_at_ms = ?, claimed_until_ms = NULL, \
-     last_error = NULL WHERE id = ?";
 
 /// A new Message-ID local part: 128 random bits.
 const NEW_MESSAGE_KEY: &str = "lower(hex(randomblob(16)))";
