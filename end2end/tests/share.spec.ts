@@ -216,6 +216,8 @@ test('the whole window works by keyboard', async ({ page }) => {
   await expect(dialog).toBeVisible();
   await expect(item.getByRole('button', { name: 'More actions' })).toBeFocused();
   await page.keyboard.press('Enter');
+  // The menu takes focus once it is shown; arrow keys act from there.
+  await expect(dialog.getByRole('menuitem', { name: 'Edit Comment' })).toBeFocused();
   await page.keyboard.press('ArrowDown');
   await expect(dialog.getByRole('menuitem', { name: 'Delete Comment' })).toBeFocused();
   await page.keyboard.press('Enter');
