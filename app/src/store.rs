@@ -59,6 +59,8 @@ pub struct NewRep {
     pub email: String,
     pub name: String,
     pub time_zone: Option<String>,
+    /// Argon2id PHC string ([`crate::auth::hash_password`]).
+    pub password_hash: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -281,6 +283,9 @@ pub struct LinkedShare {
 pub trait Store: Send + Sync + 'static {
     async fn create_rep(&self, rep: NewRep) -> StoreResult<Rep>;
     async fn rep_by_email(&self, email: &str) -> StoreResult<Option<Rep>>;
+    /// The rep with this email and their password hash, for signing in.
+    async fn rep_credentials(&self, email: &str) -> StoreResult<Option<(Rep, Option<String>)>>;
+    async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<bool>;
     /// The rep with the lowest id: whom the app acts as until reps sign in.
     async fn first_rep(&self) -> StoreResult<Option<Rep>>;
 

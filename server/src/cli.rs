@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use app::{
-    domain::RecordingTitle,
+    domain::{NewPassword, RecordingTitle},
     store::{NewRecording, NewRep, StoreError},
 };
 use clap::{Parser, Subcommand};
@@ -51,7 +51,8 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
-    /// Create a rep.
+    /// Create a rep. The password is read from a prompt, or from the first
+    /// line of standard input when it is not a terminal; never from arguments.
     Add {
         #[arg(long)]
         email: String,
@@ -145,12 +146,16 @@ async fn add_user(
     {
         bail!("--timezone: {zone:?} is not an IANA time zone (e.g. Europe/Paris)");
     }
+    let password =
+        NewPassword::parse(&read_password()?).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    let password_hash = app::auth::hash_password(&password)?;
     let store = store::open(&config.database_url).await?;
     match store
         .create_rep(NewRep {
             email: parsed.to_string(),
             name,
             time_zone: timezone,
+            password_hash: Some(password_hash),
         })
         .await
     {
@@ -160,5 +165,23 @@ async fn add_user(
         }
         Err(StoreError::Conflict(_)) => bail!("a rep with the email {email} already exists"),
         Err(error) => Err(error.into()),
+    }
+}
+
+/// Asks twice on a terminal; otherwise reads one line (for scripts:
+/// `echo "$PASSWORD" | server user add …`).
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let password = rpassword::prompt_password("Password for the new rep: ")?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        if password != again {
+            bail!("the two passwords differ");
+        }
+        Ok(password)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
 }

@@ -22,6 +22,8 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
             email: DEMO_EMAIL.into(),
             name: "Demo Rep".into(),
             time_zone: None,
+            // Set by `set_demo_password` at every start.
+            password_hash: None,
         })
         .await?;
     let ingested = media
@@ -45,4 +47,36 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
         "demo mode: created the demo rep and the demo recording"
     );
     Ok(Some(rep))
+}
+
+/// Gives the demo rep `DEMO_PASSWORD`, or a new random password printed on
+/// standard output, at every start in demo mode (so a forgotten one is never
+/// a problem on a try-out install).
+pub async fn set_demo_password(
+    store: &SharedStore,
+    configured: Option<&str>,
+) -> anyhow::Result<()> {
+    let Some(rep) = store.rep_by_email(DEMO_EMAIL).await? else {
+        return Ok(());
+    };
+    let random;
+    let password = match configured {
+        Some(password) => password,
+        None => {
+            random = app::link::new_code();
+            random.as_str()
+        }
+    };
+    let password = app::domain::NewPassword::parse(password)
+        .map_err(|e| anyhow::anyhow!("DEMO_PASSWORD: {e}"))?;
+    store
+        .set_password_hash(rep.id, &app::auth::hash_password(&password)?)
+        .await?;
+    if configured.is_none() {
+        println!(
+            "Demo sign-in: {DEMO_EMAIL} with the password {}",
+            password.as_str()
+        );
+    }
+    Ok(())
 }

@@ -72,6 +72,7 @@ impl Application {
         })?;
         if config.demo_mode {
             demo::seed_if_empty(&store, &media).await?;
+            demo::set_demo_password(&store, config.demo_password.as_deref()).await?;
         }
         let listener = tokio::net::TcpListener::bind(config.site_addr)
             .await

@@ -2,24 +2,55 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use common::{spawn_in, test_env};
 
+const PASSWORD: &str = "rep password 1";
+
 fn server(dir: &std::path::Path, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    server_with_input(dir, args, extra_env, &format!("{PASSWORD}\n"))
+}
+
+/// Runs the binary with `input` on its standard input (not a terminal).
+fn server_with_input(
+    dir: &std::path::Path,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+    input: &str,
+) -> Output {
+    use std::io::Write;
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .args(args)
         .current_dir(dir)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (key, value) in test_env(dir) {
         command.env(key, value);
     }
     for (key, value) in extra_env {
         command.env(key, value);
     }
-    command.output().expect("the server binary runs")
+    let mut child = command.spawn().expect("the server binary runs");
+    // A command that does not read its input may have closed it already.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+/// The password hash stored for `email`.
+async fn stored_hash(dir: &std::path::Path, email: &str) -> Option<String> {
+    use sqlx::sqlite::SqlitePoolOptions;
+    let url = format!("sqlite://{}", dir.join("share.db").display());
+    let db = SqlitePoolOptions::new().connect(&url).await.unwrap();
+    sqlx::query_scalar("SELECT password_hash FROM reps WHERE email = ?")
+        .bind(email)
+        .fetch_one(&db)
+        .await
+        .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -189,4 +220,101 @@ fn help_explains_the_commands() {
     for word in ["import", "user", "serve", "DATABASE_URL"] {
         assert!(help.contains(word), "{word}: {help}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn user_add_reads_the_password_from_stdin_and_keeps_only_an_argon2id_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "user",
+        "add",
+        "--email",
+        "pat@example.com",
+        "--name",
+        "Pat",
+        "--timezone",
+        "Europe/Berlin",
+    ];
+
+    let short = server_with_input(dir.path(), &args, &[], "short\n");
+    assert!(!short.status.success());
+    assert!(
+        text(&short.stderr).contains("password: Use at least 8 characters."),
+        "{}",
+        text(&short.stderr)
+    );
+
+    let added = server(dir.path(), &args, &[]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let hash = stored_hash(dir.path(), "pat@example.com").await.unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains(PASSWORD));
+    assert!(app::auth::password_matches(PASSWORD, &hash));
+
+    // There is no way to put a password on the command line.
+    let argv = server(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--password",
+            "secret-secret",
+        ],
+        &[],
+    );
+    assert!(!argv.status.success());
+    assert!(
+        text(&argv.stderr).contains("--password"),
+        "{}",
+        text(&argv.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn demo_mode_gives_the_demo_rep_demo_password_or_prints_a_random_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = test_env(dir.path());
+    env.insert("DEMO_MODE".into(), "true".into());
+    env.insert("DEMO_PASSWORD".into(), "demo password 1".into());
+    let app = spawn_in(dir, env).await;
+    let hash = stored_hash(app.dir.path(), "demo@example.com")
+        .await
+        .unwrap();
+    assert!(app::auth::password_matches("demo password 1", &hash));
+
+    // Without DEMO_PASSWORD: a new random password, printed, at each start.
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (key, value) in test_env(dir.path()) {
+        command.env(key, value);
+    }
+    command
+        .env("DEMO_MODE", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = tokio::process::Command::from(command)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut stdout, &mut line)
+        .await
+        .unwrap();
+    let password = line
+        .trim()
+        .strip_prefix("Demo sign-in: demo@example.com with the password ")
+        .unwrap_or_else(|| panic!("printed: {line:?}"))
+        .to_string();
+    assert_eq!(password.len(), 16);
+    let hash = stored_hash(dir.path(), "demo@example.com").await.unwrap();
+    assert!(app::auth::password_matches(&password, &hash));
 }

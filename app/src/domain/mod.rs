@@ -4,12 +4,14 @@
 
 mod comment;
 mod expiration;
+mod password;
 mod recipient;
 mod recording;
 mod share;
 
 pub use comment::*;
 pub use expiration::*;
+pub use password::*;
 pub use recipient::*;
 pub use recording::*;
 pub use share::*;

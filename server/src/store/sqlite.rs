@@ -123,11 +123,13 @@ const RECORDING_COLUMNS: &str =
 impl Store for SqliteStore {
     async fn create_rep(&self, rep: NewRep) -> StoreResult<Rep> {
         let row = sqlx::query(&format!(
-            "INSERT INTO reps (email, name, time_zone, created_at_ms) VALUES (?, ?, ?, ?) RETURNING {REP_COLUMNS}"
+            "INSERT INTO reps (email, name, time_zone, password_hash, created_at_ms) VALUES (?, ?, ?, ?, ?) \
+             RETURNING {REP_COLUMNS}"
         ))
         .bind(&rep.email)
         .bind(&rep.name)
         .bind(&rep.time_zone)
+        .bind(&rep.password_hash)
         .bind(Timestamp::now().as_millisecond())
         .fetch_one(&self.pool)
         .await
@@ -142,6 +144,27 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(row.as_ref().map(rep_from))
+    }
+
+    async fn rep_credentials(&self, email: &str) -> StoreResult<Option<(Rep, Option<String>)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {REP_COLUMNS}, password_hash FROM reps WHERE email = ?"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|row| (rep_from(&row), row.get("password_hash"))))
+    }
+
+    async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE reps SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(rep)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn first_rep(&self) -> StoreResult<Option<Rep>> {
