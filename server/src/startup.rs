@@ -44,6 +44,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Wakes the delivery worker when email was queued.
     pub outbox: OutboxWaker,
+    pub link_misses: Arc<crate::viewer::LinkMisses>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -101,6 +102,7 @@ impl Application {
             store,
             media: Arc::new(media),
             outbox: mail_worker.waker(),
+            link_misses: Arc::default(),
             config: Arc::new(config),
         };
         Ok(Self {
@@ -122,7 +124,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let served = axum::serve(self.listener, self.router)
+        // Handlers see the client's address (the link-miss limit is per client).
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         self.mail_worker.stop().await;

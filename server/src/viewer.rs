@@ -8,12 +8,18 @@
 
 use app::{
     domain::{available_until, format_clock, is_link_code},
-    store::{LinkedShare, NewOpen, Store},
+    store::{LinkedShare, NewOpen},
 };
 use askama::Template;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::{
+    net::{IpAddr, Ipv6Addr, SocketAddr},
+    num::NonZeroU32,
+};
+
 use axum::{
     Json,
-    extract::{Path, Request, State},
+    extract::{ConnectInfo, Path, Request, State},
     response::{IntoResponse, Response},
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -29,37 +35,73 @@ pub const JS_URL: &str = "/viewer.js";
 const CSS: &str = include_str!("../../public/viewer.css");
 const JS: &str = include_str!("../../public/viewer.js");
 
-/// What a link code leads to right now.
-enum Link {
-    Valid(Box<LinkedShare>),
-    Expired,
-    /// Unknown, revoked, or its recipient removed: all look the same.
-    Unavailable,
+/// Unknown codes one client may try: a burst of this many, then one more
+/// every [`MISS_REFILL`]. A person mistyping a link never notices; guessing
+/// 95-bit codes at that pace is pointless.
+pub const MISS_BURST: u32 = 20;
+pub const MISS_REFILL: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Counts each client's misses on `/l/{code}` (per IPv4 address, per IPv6
+/// /64, since one host can hold a whole /64).
+pub struct LinkMisses(DefaultKeyedRateLimiter<IpAddr>);
+
+impl Default for LinkMisses {
+    fn default() -> Self {
+        let quota = Quota::with_period(MISS_REFILL)
+            .expect("a refill period above zero")
+            .allow_burst(NonZeroU32::new(MISS_BURST).expect("a burst above zero"));
+        Self(RateLimiter::keyed(quota))
+    }
 }
 
-async fn check(store: &dyn Store, code: &str) -> Result<Link, Response> {
-    // Malformed codes cannot exist; no need to ask the database.
-    if !is_link_code(code) {
-        return Ok(Link::Unavailable);
-    }
-    match store.linked_share(code).await {
-        Ok(Some(share)) if Timestamp::now() >= share.expires_at => Ok(Link::Expired),
-        Ok(Some(share)) => Ok(Link::Valid(Box::new(share))),
-        Ok(None) => Ok(Link::Unavailable),
-        Err(error) => {
-            tracing::error!(%error, "could not look up a link");
-            Err(error_page(Problem::Server))
+impl LinkMisses {
+    /// Counts a miss; `false` once the client has missed too often.
+    fn allow(&self, client: IpAddr) -> bool {
+        // Forget clients whose allowance is whole again, now and then.
+        if self.0.len() > 100_000 {
+            self.0.retain_recent();
         }
+        self.0.check_key(&client_key(client)).is_ok()
+    }
+}
+
+/// Whom the miss limit counts: an IPv4 address, or an IPv6 /64.
+fn client_key(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & (u128::MAX << 64))),
+        v4 => v4,
+    }
+}
+
+/// The share a link code opens right now, or why not.
+async fn check(state: &AppState, client: IpAddr, code: &str) -> Result<Box<LinkedShare>, Problem> {
+    // Malformed codes cannot exist; no need to ask the database.
+    let found = if is_link_code(code) {
+        state.store.linked_share(code).await.map_err(|error| {
+            tracing::error!(%error, "could not look up a link");
+            Problem::Server
+        })?
+    } else {
+        None
+    };
+    match found {
+        Some(share) if Timestamp::now() >= share.expires_at => Err(Problem::Expired),
+        Some(share) => Ok(Box::new(share)),
+        // Unknown, revoked, or its recipient removed: all look the same.
+        None if state.link_misses.allow(client) => Err(Problem::Unavailable),
+        None => Err(Problem::TooManyTries),
     }
 }
 
 /// `GET /l/{code}`: the viewer page.
-pub async fn page(State(state): State<AppState>, Path(code): Path<String>) -> Response {
-    let share = match check(state.store.as_ref(), &code).await {
-        Ok(Link::Valid(share)) => share,
-        Ok(Link::Expired) => return error_page(Problem::Expired),
-        Ok(Link::Unavailable) => return error_page(Problem::Unavailable),
-        Err(response) => return response,
+pub async fn page(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+) -> Response {
+    let share = match check(&state, client.ip(), &code).await {
+        Ok(share) => share,
+        Err(problem) => return error_page(problem),
     };
     let page = ViewerPage {
         title: &share.title,
@@ -87,19 +129,18 @@ pub async fn page(State(state): State<AppState>, Path(code): Path<String>) -> Re
 /// link is valid.
 pub async fn video(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     request: Request,
 ) -> Response {
-    match check(state.store.as_ref(), &code).await {
-        Ok(Link::Valid(share)) => {
+    match check(&state, client.ip(), &code).await {
+        Ok(share) => {
             // The browser may keep the bytes but must ask again before
             // reusing them, so an expired or revoked link stops playing.
             let cache = HeaderValue::from_static("private, no-cache");
             crate::media::serve_file(&state.media, &share.recording, request, cache).await
         }
-        Ok(Link::Expired) => plain(StatusCode::GONE, Problem::Expired.heading()),
-        Ok(Link::Unavailable) => plain(StatusCode::NOT_FOUND, Problem::Unavailable.heading()),
-        Err(response) => response,
+        Err(problem) => plain(problem.status(), problem.heading()),
     }
 }
 
@@ -124,17 +165,14 @@ pub struct OpenReport {
 /// sender hears of the first, then at most once an hour per recipient.
 pub async fn opened(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     headers: HeaderMap,
     Json(report): Json<OpenReport>,
 ) -> Response {
-    let share = match check(state.store.as_ref(), &code).await {
-        Ok(Link::Valid(share)) => share,
-        Ok(Link::Expired) => return plain(StatusCode::GONE, Problem::Expired.heading()),
-        Ok(Link::Unavailable) => {
-            return plain(StatusCode::NOT_FOUND, Problem::Unavailable.heading());
-        }
-        Err(response) => return response,
+    let share = match check(&state, client.ip(), &code).await {
+        Ok(share) => share,
+        Err(problem) => return plain(problem.status(), problem.heading()),
     };
     let now = Timestamp::now();
     let open = NewOpen {
@@ -217,6 +255,8 @@ struct SeekTo {
 enum Problem {
     Unavailable,
     Expired,
+    /// Too many unknown codes from this client lately.
+    TooManyTries,
     Server,
 }
 
@@ -225,6 +265,7 @@ impl Problem {
         match self {
             Self::Unavailable => StatusCode::NOT_FOUND,
             Self::Expired => StatusCode::GONE,
+            Self::TooManyTries => StatusCode::TOO_MANY_REQUESTS,
             Self::Server => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -233,6 +274,7 @@ impl Problem {
         match self {
             Self::Unavailable => "This link is not available",
             Self::Expired => "This recording link has expired",
+            Self::TooManyTries => "Too many tries",
             Self::Server => "Something went wrong",
         }
     }
@@ -243,6 +285,7 @@ impl Problem {
                 "Check that the link is complete, or ask the person who shared it with you."
             }
             Self::Expired => "Ask the person who shared it with you for a new link.",
+            Self::TooManyTries => "Please wait a minute, then check the link and try again.",
             Self::Server => "Please try again in a moment.",
         }
     }
@@ -293,4 +336,36 @@ fn private(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misses_are_counted_per_ipv4_address_and_per_ipv6_64() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(client_key(ip("203.0.113.7")), ip("203.0.113.7"));
+        assert_eq!(client_key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(
+            client_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")),
+            client_key(ip("2001:db8:1:2::9"))
+        );
+        assert_ne!(
+            client_key(ip("2001:db8:1:3::1")),
+            client_key(ip("2001:db8:1:2::1"))
+        );
+    }
+
+    #[test]
+    fn a_client_gets_a_burst_of_misses_then_is_refused() {
+        let misses = LinkMisses::default();
+        let client = "198.51.100.1".parse().unwrap();
+        assert!((0..MISS_BURST).all(|_| misses.allow(client)));
+        assert!(!misses.allow(client));
+        assert!(
+            misses.allow("198.51.100.2".parse().unwrap()),
+            "others are not affected"
+        );
+    }
 }

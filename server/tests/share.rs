@@ -832,3 +832,61 @@ async fn sixty_days_over_a_leap_day_end_to_end() {
     let (_, html) = app.get_text(&paths[0]).await;
     assert!(html.contains("Available until Wed, Feb 29, 2096"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn guessing_link_codes_is_cut_off_per_client() {
+    let app = spawn_app().await;
+    let (_, paths) = shared_with(&app, &["Ada"]).await;
+    let started = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    for _ in 0..1000 {
+        let code = app::link::new_code();
+        statuses.push(get(&app, &format!("/l/{code}")).await.status());
+    }
+    let elapsed = started.elapsed();
+    let first_refusal = statuses
+        .iter()
+        .position(|s| *s == StatusCode::TOO_MANY_REQUESTS)
+        .expect("guessing is cut off");
+    assert!(
+        first_refusal >= 20,
+        "a burst of 20 misses is allowed: {first_refusal}"
+    );
+    assert!(
+        statuses[..first_refusal]
+            .iter()
+            .all(|s| *s == StatusCode::NOT_FOUND)
+    );
+    // After the burst, one more miss every 3 s at most.
+    let not_found = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::NOT_FOUND)
+        .count();
+    assert!(
+        not_found as u64 <= 20 + elapsed.as_secs() / 3 + 1,
+        "{not_found} misses answered in {elapsed:?}"
+    );
+    let page = get(&app, &format!("/l/{}", app::link::new_code())).await;
+    assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.text().await.unwrap().contains("Too many tries"));
+
+    // The link of someone else, on another address, still works; so does a
+    // real link from the guessing address (only misses are limited).
+    let other = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let response = other.get(app.url(&paths[0])).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let miss = other
+        .get(app.url(&format!("/l/{}", app::link::new_code())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        miss.status(),
+        StatusCode::NOT_FOUND,
+        "another client has its own allowance"
+    );
+    assert_eq!(get(&app, &paths[0]).await.status(), StatusCode::OK);
+}
