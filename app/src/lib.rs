@@ -2,6 +2,7 @@
 //! the browser.
 
 pub mod api;
+pub mod csp;
 pub mod domain;
 mod pages;
 mod share;
@@ -24,6 +25,7 @@ use leptos_router::{
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    csp::set_app_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

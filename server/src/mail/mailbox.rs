@@ -92,9 +92,14 @@ pub async fn html_part(State(state): State<AppState>, Path(id): Path<MailboxId>)
     match state.store.mailbox_message(id).await {
         Ok(Some(entry)) => {
             let mut response = Html(entry.message.html).into_response();
+            // Email HTML is styled inline; it runs no script and may only
+            // be framed by the message page.
             response.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("sandbox allow-popups allow-popups-to-escape-sandbox"),
+                HeaderValue::from_static(
+                    "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; \
+                     style-src 'unsafe-inline'; img-src * data:; frame-ancestors 'self'",
+                ),
             );
             response
         }
@@ -114,9 +119,15 @@ fn page(template: &impl Template) -> Response {
     match template.render() {
         Ok(body) => {
             let mut response = Html(body).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; \
+                     base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                ),
+            );
             response
         }
         Err(error) => failed(error),
