@@ -16,12 +16,17 @@ const smtpPort = port + 25;
 export const mailDataDir = path.join(__dirname, '.data-mail');
 export const maildir = path.join(__dirname, '.data-smtp', 'maildir');
 export const mailBaseURL = `http://127.0.0.1:${mailPort}`;
+// The demo rep signs in once (global-setup.ts); tests reuse the session.
+export const DEMO_PASSWORD = 'demo password 1';
+export const appState = path.join(__dirname, '.auth', 'app.json');
+export const mailState = path.join(__dirname, '.auth', 'mail.json');
 
 function serverEnv(dir: string, listen: number, extra: Record<string, string> = {}) {
   return {
     DATABASE_URL: `sqlite://${dir}/share.db`,
     MEDIA_DIR: `${dir}/media`,
     DEMO_MODE: 'true',
+    DEMO_PASSWORD,
     LEPTOS_SITE_ADDR: `127.0.0.1:${listen}`,
     PUBLIC_URL: `http://127.0.0.1:${listen}`,
     LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target', 'site'),
@@ -33,6 +38,7 @@ function serverEnv(dir: string, listen: number, extra: Record<string, string> = 
 
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.ts',
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -42,6 +48,7 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL,
+    storageState: appState,
     trace: 'retain-on-failure',
     launchOptions: {
       // Debian's Chromium; Playwright's own browser download cannot work here.

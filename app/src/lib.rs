@@ -64,15 +64,32 @@ pub fn App() -> impl IntoView {
                     <nav aria-label="Main">
                         <A href="/recordings">"Recordings"</A>
                     </nav>
+                    <SignOut />
                 </header>
                 <main id="main">
                     <Routes fallback=pages::NotFound>
                         <Route path=path!("/") view=|| view! { <Redirect path="/recordings" /> } />
                         <Route path=path!("/recordings") view=pages::recordings::RecordingsPage ssr=SsrMode::Async />
                         <Route path=path!("/recordings/:id") view=pages::recording::RecordingPage ssr=SsrMode::Async />
+                        <Route path=path!("/signin") view=pages::signin::SignInPage />
                     </Routes>
                 </main>
             </div>
         </Router>
+    }
+}
+
+/// The Sign out button, on every page but the sign-in page.
+#[component]
+fn SignOut() -> impl IntoView {
+    let action = ServerAction::<api::SignOut>::new();
+    let location = leptos_router::hooks::use_location();
+    let signing_in = move || location.pathname.get().starts_with("/signin");
+    view! {
+        <Show when=move || !signing_in()>
+            <ActionForm action attr:class="signout">
+                <button type="submit">"Sign out"</button>
+            </ActionForm>
+        </Show>
     }
 }

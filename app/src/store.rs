@@ -286,7 +286,8 @@ pub trait Store: Send + Sync + 'static {
     /// The rep with this email and their password hash, for signing in.
     async fn rep_credentials(&self, email: &str) -> StoreResult<Option<(Rep, Option<String>)>>;
     async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<bool>;
-    /// The rep with the lowest id: whom the app acts as until reps sign in.
+    async fn rep_by_id(&self, id: RepId) -> StoreResult<Option<Rep>>;
+    /// The rep with the lowest id (the demo rep in demo mode).
     async fn first_rep(&self) -> StoreResult<Option<Rep>>;
 
     async fn create_recording(&self, recording: NewRecording) -> StoreResult<Recording>;

@@ -1,7 +1,7 @@
 import { test, expect, request as apiRequest } from '@playwright/test';
 import { execFileSync } from 'child_process';
 import { DEMO_TITLE, openApp, receivedMail, shareDialog, sql } from './helpers';
-import { mailBaseURL, mailDataDir, maildir } from '../playwright.config';
+import { mailBaseURL, mailDataDir, maildir, mailState } from '../playwright.config';
 
 const OPENED = 'Your Shared Recording Was Opened';
 
@@ -44,7 +44,7 @@ test('with no SMTP server, Send Email(s) lands in the dev mailbox and its link o
 
 test('opening a link notifies the sender once, with both time zones named', async ({ browser }) => {
   // A share from a rep in Berlin, through the server that sends real email.
-  const api = await apiRequest.newContext({ baseURL: mailBaseURL });
+  const api = await apiRequest.newContext({ baseURL: mailBaseURL, storageState: mailState });
   const call = async (endpoint: string, data: object) => {
     const response = await api.post(`/api/${endpoint}`, { data });
     expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
@@ -62,7 +62,11 @@ test('opening a link notifies the sender once, with both time zones named', asyn
   const opens = () => (sql('SELECT COUNT(*) FROM opens', mailDataDir)[0] as number[])[0];
 
   // The recipient opens it in New York.
-  const context = await browser.newContext({ timezoneId: 'America/New_York' });
+  // The recipient is nobody signed in here.
+  const context = await browser.newContext({
+    timezoneId: 'America/New_York',
+    storageState: { cookies: [], origins: [] },
+  });
   const viewer = await context.newPage();
   await viewer.goto(link);
   await expect(viewer.getByRole('heading', { level: 1 })).toHaveText(DEMO_TITLE);

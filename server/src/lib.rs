@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod mail;
 pub mod media;
+pub mod signin;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

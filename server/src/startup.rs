@@ -66,7 +66,7 @@ impl Application {
     /// Opens the store (applying migrations), seeds demo data in demo mode,
     /// and binds the listening socket (port 0 picks a free one).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let store = store::open(&config.database_url).await?;
+        let (store, sessions) = store::open_with_sessions(&config.database_url).await?;
         let media = MediaStore::new(&config.media_dir).map_err(|e| {
             anyhow::anyhow!(
                 "cannot create MEDIA_DIR {}: {e}",
@@ -109,7 +109,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state, sessions),
             mail_worker,
         })
     }
@@ -161,16 +161,19 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, sessions: store::SessionStore) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
     let links = LinkBase(state.config.short_link_url.to_string());
     let outbox = state.outbox.clone();
+    let sign_in_limits = crate::signin::limits();
     let context = move || {
         provide_context(store.clone());
         provide_context(links.clone());
         provide_context(outbox.clone());
+        provide_context(sign_in_limits.clone());
     };
+    let session_layer = crate::signin::session_layer(sessions, &state.config.public_url);
 
     // Video is already compressed, and compressing it would break byte ranges.
     let compress = DefaultPredicate::new().and(NotForContentType::const_new("video/"));
@@ -201,6 +204,11 @@ fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::signin::require_sign_in,
+        ))
+        .layer(session_layer)
         .layer(CompressionLayer::new().compress_when(compress))
         // Pages set their own Content-Security-Policy (app, viewer, mailbox);
         // everything else at least may not be framed.

@@ -52,7 +52,13 @@ pub async fn upload_recording(
     let (parts, body) = request.into_parts();
     let rep = match current_rep(state.store.as_ref(), &parts).await {
         Ok(rep) => rep,
-        Err(error) => return refusal(StatusCode::FORBIDDEN, error.to_string()),
+        Err(app::auth::AuthError::SignedOut) => {
+            return refusal(StatusCode::UNAUTHORIZED, "Sign in to upload.");
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not read the session");
+            return refusal(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
+        }
     };
     let title = match RecordingTitle::parse(query.title.as_deref().unwrap_or("Untitled recording"))
     {

@@ -98,6 +98,7 @@ async fn import_adds_a_recording_that_the_app_then_lists() {
 
     let env = test_env(dir.path());
     let app = spawn_in(dir, env).await;
+    app.sign_in("rep@example.com", PASSWORD).await;
     let (_, html) = app.get_text("/recordings").await;
     assert!(html.contains("Imported call"), "{html}");
     assert!(html.contains(">0:45<"));

@@ -1,9 +1,11 @@
 //! Server functions: thin doors that parse their input into domain types,
 //! find the rep the request acts for, and ask the store.
 
+mod auth;
 mod recordings;
 mod share;
 
+pub use auth::*;
 pub use recordings::*;
 pub use share::*;
 

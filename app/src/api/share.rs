@@ -265,7 +265,7 @@ mod ssr {
     use leptos::prelude::*;
 
     use crate::{
-        auth::current_rep,
+        auth::{AuthError, current_rep},
         domain::{
             CommentView, Delivery, ExpirationView, Field, RecipientView, ShareError, ShareView,
         },
@@ -289,7 +289,10 @@ mod ssr {
             let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
             let rep = current_rep(store.as_ref(), &parts)
                 .await
-                .map_err(internal)?;
+                .map_err(|e| match e {
+                    AuthError::SignedOut => ShareError::SignedOut,
+                    other => internal(other),
+                })?;
             Ok(Self { store, rep, links })
         }
 
@@ -419,6 +422,7 @@ mod ssr {
             let status = match error {
                 ShareError::Invalid { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
                 ShareError::NotFound => http::StatusCode::NOT_FOUND,
+                ShareError::SignedOut => http::StatusCode::UNAUTHORIZED,
                 ShareError::Server(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
             };
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -147,6 +147,9 @@ pub enum ShareError {
     /// No such share, comment or recipient for this rep (another rep's ids look the same).
     #[error("This share no longer exists.")]
     NotFound,
+    /// The session ended (signed out elsewhere, or expired).
+    #[error("You are signed out. Sign in again to go on.")]
+    SignedOut,
     #[error("{0}")]
     Server(String),
 }
@@ -165,6 +168,25 @@ impl leptos::server_fn::error::FromServerFnError for ShareError {
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         Self::Server(value.to_string())
+    }
+}
+
+/// Why signing in did not work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum SignInError {
+    #[error("Wrong email or password.")]
+    WrongCredentials,
+    #[error("Too many tries. Wait a minute, then try again.")]
+    TooManyTries,
+    #[error("Something went wrong on our side. Please try again.")]
+    Server,
+}
+
+impl leptos::server_fn::error::FromServerFnError for SignInError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(_: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        Self::Server
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod recording;
 pub mod recordings;
+pub mod signin;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

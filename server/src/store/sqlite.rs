@@ -21,6 +21,13 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The connection pool, for the session store that shares the database.
+    pub fn pool(&self) -> SqlitePool {
+        self.pool.clone()
+    }
+}
+
+impl SqliteStore {
     pub async fn open(database_url: &str) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(database_url)?
             .create_if_missing(true)
@@ -165,6 +172,15 @@ impl Store for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn rep_by_id(&self, id: RepId) -> StoreResult<Option<Rep>> {
+        let row = sqlx::query(&format!("SELECT {REP_COLUMNS} FROM reps WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.as_ref().map(rep_from))
     }
 
     async fn first_rep(&self) -> StoreResult<Option<Rep>> {

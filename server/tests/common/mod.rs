@@ -41,15 +41,23 @@ pub fn test_env(dir: &Path) -> BTreeMap<String, String> {
     ])
 }
 
-/// A server in demo mode (demo rep and demo recording), with `extra` settings.
+/// The demo rep's password in tests.
+pub const DEMO_PASSWORD: &str = "demo password 1";
+pub const DEMO_EMAIL: &str = "demo@example.com";
+
+/// A server in demo mode (demo rep and demo recording), with `extra`
+/// settings, and its client signed in as the demo rep.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut env = test_env(dir.path());
     env.insert("DEMO_MODE".into(), "true".into());
+    env.insert("DEMO_PASSWORD".into(), DEMO_PASSWORD.into());
     for (key, value) in extra {
         env.insert(key.to_string(), value.to_string());
     }
-    spawn_in(dir, env).await
+    let app = spawn_in(dir, env).await;
+    app.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
+    app
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -91,8 +99,10 @@ pub async fn spawn_in(dir: tempfile::TempDir, env: BTreeMap<String, String>) -> 
         }
     });
     // A stuck request fails its test instead of stalling the whole run.
+    // Cookies keep the session, as a browser does.
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
+        .cookie_store(true)
         .build()
         .unwrap();
     TestApp {
@@ -105,11 +115,37 @@ pub async fn spawn_in(dir: tempfile::TempDir, env: BTreeMap<String, String>) -> 
 }
 
 impl TestApp {
+    /// Signs the client in through the sign-in form's endpoint.
+    pub async fn sign_in(&self, email: &str, password: &str) {
+        let response = self
+            .client
+            .post(self.url("/api/auth/signin"))
+            // As a browser posts the form without scripts.
+            .header("accept", "text/html")
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("next", "/recordings"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let (status, path) = (response.status(), response.url().path().to_string());
+        let body = response.text().await.unwrap();
+        assert_eq!(path, "/recordings", "signed in as {email}: {status} {body}");
+        assert_eq!(status, reqwest::StatusCode::OK);
+    }
+
     /// Kills the server the way a crash would (SIGKILL: no shutdown work),
     /// then starts it again on the same database and media.
     pub async fn crash_and_restart(mut self) -> TestApp {
         self.server.kill().await.unwrap();
-        spawn_in(self.dir, self.env).await
+        let password = self.env.get("DEMO_PASSWORD").cloned();
+        let app = spawn_in(self.dir, self.env).await;
+        if let Some(password) = password {
+            app.sign_in(DEMO_EMAIL, &password).await;
+        }
+        app
     }
 
     pub fn url(&self, path: &str) -> String {

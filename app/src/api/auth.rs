@@ -1,0 +1,118 @@
+//! Signing in and out.
+
+use leptos::prelude::*;
+
+use crate::domain::SignInError;
+
+/// Signs the rep in and sends them where they were going (`next`, a path on
+/// this site). Any failure says only "Wrong email or password", so the form
+/// does not tell which emails have accounts.
+#[server(endpoint = "auth/signin")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), SignInError> {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+
+    use crate::{
+        auth::{SignInLimits, password_matches, start_session},
+        store::SharedStore,
+    };
+
+    let status = |code: http::StatusCode| {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(code);
+        }
+    };
+    let failed = |error: &dyn std::fmt::Display| {
+        tracing::error!(%error, "sign-in failed on our side");
+        SignInError::Server
+    };
+    let store = use_context::<SharedStore>().ok_or_else(|| failed(&"no store"))?;
+    let parts: http::request::Parts = leptos_axum::extract().await.map_err(|e| failed(&e))?;
+    let client = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip())
+        .map_err(|e| failed(&e))?;
+    let email = email.trim().to_lowercase();
+    if let Some(limits) = use_context::<SignInLimits>()
+        && !limits.allow(&email, client)
+    {
+        status(http::StatusCode::TOO_MANY_REQUESTS);
+        return Err(SignInError::TooManyTries);
+    }
+    let credentials = store
+        .rep_credentials(&email)
+        .await
+        .map_err(|e| failed(&e))?;
+    // Unknown emails are checked against a hash too, so both take as long.
+    let (rep, hash) = match credentials {
+        Some((rep, Some(hash))) => (Some(rep), hash),
+        _ => (None, crate::auth::dummy_hash().to_string()),
+    };
+    let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+        .await
+        .map_err(|e| failed(&e))?;
+    let Some(rep) = rep.filter(|_| matches) else {
+        status(http::StatusCode::UNAUTHORIZED);
+        return Err(SignInError::WrongCredentials);
+    };
+    start_session(&parts, rep.id)
+        .await
+        .map_err(|e| failed(&e))?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Ends the session on the server and goes to the sign-in page.
+#[server(endpoint = "auth/signout")]
+pub async fn sign_out() -> Result<(), SignInError> {
+    let parts: http::request::Parts = leptos_axum::extract().await.map_err(|error| {
+        tracing::error!(%error, "sign-out failed");
+        SignInError::Server
+    })?;
+    crate::auth::end_session(&parts).await.map_err(|error| {
+        tracing::error!(%error, "sign-out failed");
+        SignInError::Server
+    })?;
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// Where to go after signing in: a path on this site, never another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.starts_with("/signin") =>
+        {
+            path.to_string()
+        }
+        _ => "/recordings".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn sign_in_only_returns_to_paths_on_this_site() {
+        assert_eq!(safe_next(Some("/recordings/3")), "/recordings/3");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "recordings",
+            "/signin",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/recordings", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/recordings");
+    }
+}
