@@ -92,3 +92,77 @@ pub async fn require_sign_in(
         }
     }
 }
+
+/// The rep side's POSTs (server functions, uploads) act with the rep's
+/// session cookie, so a page on another site must not be able to send them
+/// (cross-site request forgery). Browsers say where a request comes from:
+/// `Sec-Fetch-Site`, or else `Origin`. Clients that send neither are not
+/// browsers and cannot be tricked into sending someone's cookie.
+pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+    let changes = !matches!(*request.method(), http::Method::GET | http::Method::HEAD);
+    if changes && request.uri().path().starts_with("/api/") && is_cross_site(request.headers()) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Requests from other sites are refused.",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_cross_site(headers: &http::HeaderMap) -> bool {
+    let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = value(http::header::HeaderName::from_static("sec-fetch-site")) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = value(http::header::ORIGIN) else {
+        return false;
+    };
+    let authority = Url::parse(origin).ok().and_then(|url| {
+        let host = url.host_str()?.to_string();
+        Some(match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        })
+    });
+    authority.as_deref() != value(http::header::HOST)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (http::header::HeaderName::from_static(k), v.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn requests_from_other_sites_are_recognised() {
+        let host = ("host", "127.0.0.1:3000");
+        assert!(!is_cross_site(&headers(&[host])), "not a browser");
+        assert!(!is_cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            host,
+            ("sec-fetch-site", "same-site")
+        ])));
+        assert!(!is_cross_site(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:3000")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(is_cross_site(&headers(&[host, ("origin", "null")])));
+    }
+}

@@ -209,6 +209,7 @@ fn router(state: AppState, sessions: store::SessionStore) -> Router {
             crate::signin::require_sign_in,
         ))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn(crate::signin::refuse_cross_site))
         .layer(CompressionLayer::new().compress_when(compress))
         // Pages set their own Content-Security-Policy (app, viewer, mailbox);
         // everything else at least may not be framed.

@@ -190,3 +190,34 @@ async fn guessing_a_password_is_cut_off() {
     let right = post_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await;
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cross_site_post_to_a_server_function_is_refused() {
+    let app = spawn_app().await;
+    let body = json!({ "recording_id": 1, "browser_time_zone": "UTC" });
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/share/open"))
+            .header(name, value)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    // The same request from the app's own pages goes through.
+    let same = app
+        .client
+        .post(app.url("/api/share/open"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", app.base.as_str())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::OK);
+}

@@ -23,10 +23,18 @@ pub mod ssr {
         let store = use_context::<SharedStore>()
             .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
         let parts: http::request::Parts = leptos_axum::extract().await?;
-        let rep = current_rep(store.as_ref(), &parts)
-            .await
-            .map_err(|e| ServerFnError::new(e.to_string()))?;
-        Ok((store, rep))
+        match current_rep(store.as_ref(), &parts).await {
+            Ok(rep) => Ok((store, rep)),
+            Err(crate::auth::AuthError::SignedOut) => {
+                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                    response.set_status(http::StatusCode::UNAUTHORIZED);
+                }
+                Err(ServerFnError::new(
+                    "You are signed out. Sign in again to go on.",
+                ))
+            }
+            Err(other) => Err(internal(other)),
+        }
     }
 
     /// Logs the cause and gives the browser a message without internals.
