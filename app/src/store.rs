@@ -286,6 +286,7 @@ pub trait Store: Send + Sync + 'static {
     /// The rep with this email and their password hash, for signing in.
     async fn rep_credentials(&self, email: &str) -> StoreResult<Option<(Rep, Option<String>)>>;
     async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<bool>;
+    async fn update_rep(&self, rep: RepId, name: &str, time_zone: &str) -> StoreResult<bool>;
     async fn rep_by_id(&self, id: RepId) -> StoreResult<Option<Rep>>;
     /// The rep with the lowest id (the demo rep in demo mode).
     async fn first_rep(&self) -> StoreResult<Option<Rep>>;

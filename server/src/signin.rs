@@ -62,7 +62,7 @@ pub fn limits() -> SignInLimits {
 /// The rep's pages: without a signed-in rep they send the browser to
 /// `/signin`, which brings it back afterwards.
 fn is_rep_page(path: &str) -> bool {
-    path == "/" || path == "/recordings" || path.starts_with("/recordings/")
+    path == "/" || path == "/recordings" || path.starts_with("/recordings/") || path == "/settings"
 }
 
 /// Sends requests for the rep's pages to `/signin` unless a rep is signed in.

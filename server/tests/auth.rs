@@ -221,3 +221,84 @@ async fn a_cross_site_post_to_a_server_function_is_refused() {
         .unwrap();
     assert_eq!(same.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settings_change_the_reps_name_zone_and_password() {
+    let app = spawn_app().await;
+    let call = |path: &'static str, body: serde_json::Value| {
+        let request = app.client.post(app.url(path)).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status(),
+                response.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, profile) = call("/api/settings/get", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(profile["email"], DEMO_EMAIL);
+    assert!(
+        profile["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|z| z == "Europe/Berlin")
+    );
+
+    let (status, saved) = call(
+        "/api/settings/profile",
+        json!({ "name": " Dana Demo ", "time_zone": "Europe/Berlin" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (saved["name"].as_str(), saved["time_zone"].as_str()),
+        (Some("Dana Demo"), Some("Europe/Berlin"))
+    );
+    for bad in [
+        json!({ "name": "", "time_zone": "Europe/Berlin" }),
+        json!({ "name": "Dana", "time_zone": "Mars/Olympus" }),
+    ] {
+        let (status, error) = call("/api/settings/profile", bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    }
+    let (_, unchanged) = call("/api/settings/get", json!({})).await;
+    assert_eq!(
+        unchanged["name"], "Dana Demo",
+        "a refused change changes nothing"
+    );
+
+    let (status, error) = call(
+        "/api/settings/password",
+        json!({ "current": "wrong one", "new": "new password 2" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["Invalid"]["field"], "CurrentPassword");
+    let (status, error) = call(
+        "/api/settings/password",
+        json!({ "current": DEMO_PASSWORD, "new": "short" }),
+    )
+    .await;
+    assert_eq!(
+        (status, error["Invalid"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("NewPassword"))
+    );
+    let (status, _) = call(
+        "/api/settings/password",
+        json!({ "current": DEMO_PASSWORD, "new": "new password 2" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        post_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post_sign_in(&app, DEMO_EMAIL, "new password 2")
+            .await
+            .status(),
+        StatusCode::FOUND
+    );
+}

@@ -60,6 +60,16 @@ fn table(ids: &Ids) -> Vec<(&'static str, Value)> {
         ),
         ("/api/share/links", json!({ "share_id": ids.share })),
         ("/api/share/send", json!({ "share_id": ids.share })),
+        // The settings act on the signed-in rep's own account only.
+        ("/api/settings/get", json!({})),
+        (
+            "/api/settings/profile",
+            json!({ "name": "Renamed", "time_zone": "Asia/Tokyo" }),
+        ),
+        (
+            "/api/settings/password",
+            json!({ "current": "demo password 1", "new": "taken over 123" }),
+        ),
     ]
 }
 
@@ -72,7 +82,7 @@ async fn post(
     body: &Value,
 ) -> (StatusCode, String) {
     let request = client.post(app.url(path));
-    let request = if path.starts_with("/api/share/") {
+    let request = if path.starts_with("/api/share/") || path.starts_with("/api/settings/") {
         request.json(body)
     } else {
         let form: Vec<(String, String)> = body
@@ -169,6 +179,18 @@ async fn every_server_function_and_page_refuses_strangers() {
             }
             // Someone else's recording does not exist for B.
             "/api/recordings/get" => assert_eq!((status, text.as_str()), (StatusCode::OK, "null")),
+            // B's own account: B's email, B's new name; A's password is not B's.
+            "/api/settings/get" | "/api/settings/profile" => {
+                assert_eq!(status, StatusCode::OK, "{path}: {text}");
+                assert!(
+                    text.contains("b@example.com") && !text.contains("demo@example.com"),
+                    "{text}"
+                );
+            }
+            "/api/settings/password" => {
+                assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+                assert!(text.contains("CurrentPassword"), "{text}");
+            }
             _ => assert_eq!(status, StatusCode::NOT_FOUND, "rep B, {path}: {text}"),
         }
     }
@@ -179,6 +201,11 @@ async fn every_server_function_and_page_refuses_strangers() {
         .await
         .unwrap();
     assert_eq!(a_drafts, 0, "B could not open a share of A's recording");
+    let a = ok(&app, "settings/get", json!({})).await;
+    assert_eq!(
+        (a["name"].as_str(), a["time_zone"].as_str()),
+        (Some("Demo Rep"), Some(""))
+    );
 
     // The rep's pages and media, the same way.
     let recording_page = format!("/recordings/{}", ids.recording);

@@ -3,11 +3,17 @@
 
 mod auth;
 mod recordings;
+mod settings;
 mod share;
 
 pub use auth::*;
 pub use recordings::*;
+pub use settings::*;
 pub use share::*;
+
+/// The refusal helpers the share window's functions use, for the others too.
+#[cfg(feature = "ssr")]
+pub(crate) use share::ssr as share_ssr;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {

@@ -260,7 +260,7 @@ pub struct SendReceipt {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use jiff::{civil::Date, tz::TimeZone};
     use leptos::prelude::*;
 

@@ -136,6 +136,11 @@ pub enum Field {
     RecipientName,
     RecipientEmail,
     Recipients,
+    // The Settings page.
+    RepName,
+    TimeZone,
+    CurrentPassword,
+    NewPassword,
 }
 
 /// What a server function of the window can answer instead of a share.

@@ -2,6 +2,7 @@
 
 pub mod recording;
 pub mod recordings;
+pub mod settings;
 pub mod signin;
 
 use leptos::prelude::*;

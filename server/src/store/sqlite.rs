@@ -183,6 +183,17 @@ impl Store for SqliteStore {
         Ok(row.as_ref().map(rep_from))
     }
 
+    async fn update_rep(&self, rep: RepId, name: &str, time_zone: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE reps SET name = ?, time_zone = ? WHERE id = ?")
+            .bind(name)
+            .bind(time_zone)
+            .bind(rep)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn first_rep(&self) -> StoreResult<Option<Rep>> {
         let row = sqlx::query(&format!(
             "SELECT {REP_COLUMNS} FROM reps ORDER BY id LIMIT 1"

@@ -1,0 +1,131 @@
+//! Server functions of the Settings page: the signed-in rep's own name,
+//! time zone and password.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ShareError;
+
+/// What the Settings page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub email: String,
+    /// The rep's IANA zone; empty until chosen (the browser's is used).
+    pub time_zone: String,
+    /// Every zone to choose from.
+    pub zones: Vec<String>,
+}
+
+#[server(endpoint = "settings/get", input = Json)]
+pub async fn get_profile() -> Result<Profile, ShareError> {
+    ssr::answer(async move {
+        let (_, rep) = ssr::signed_in().await?;
+        Ok(ssr::profile(&rep))
+    })
+    .await
+}
+
+#[server(endpoint = "settings/profile", input = Json)]
+pub async fn save_profile(name: String, time_zone: String) -> Result<Profile, ShareError> {
+    use crate::domain::{Field, RecipientName};
+
+    ssr::answer(async move {
+        // A rep's name follows the same rules as a recipient's.
+        let name =
+            RecipientName::parse(&name).map_err(|e| ShareError::invalid(Field::RepName, e))?;
+        if jiff::tz::TimeZone::get(&time_zone).is_err() {
+            return Err(ShareError::invalid(
+                Field::TimeZone,
+                "Pick a time zone from the list.",
+            ));
+        }
+        let (store, rep) = ssr::signed_in().await?;
+        store
+            .update_rep(rep.id, name.as_str(), &time_zone)
+            .await
+            .map_err(ssr::internal)?;
+        let rep = store
+            .rep_by_id(rep.id)
+            .await
+            .map_err(ssr::internal)?
+            .ok_or(ShareError::SignedOut)?;
+        Ok(ssr::profile(&rep))
+    })
+    .await
+}
+
+/// Changes the password; the current one must be given.
+#[server(endpoint = "settings/password", input = Json)]
+pub async fn change_password(current: String, new: String) -> Result<(), ShareError> {
+    use crate::{
+        auth::{hash_password, password_matches},
+        domain::{Field, NewPassword},
+    };
+
+    ssr::answer(async move {
+        let new =
+            NewPassword::parse(&new).map_err(|e| ShareError::invalid(Field::NewPassword, e))?;
+        let (store, rep) = ssr::signed_in().await?;
+        let hash = store
+            .rep_credentials(&rep.email)
+            .await
+            .map_err(ssr::internal)?
+            .and_then(|(_, hash)| hash)
+            .unwrap_or_default();
+        let matches = tokio::task::spawn_blocking(move || password_matches(&current, &hash))
+            .await
+            .map_err(ssr::internal)?;
+        if !matches {
+            return Err(ShareError::invalid(
+                Field::CurrentPassword,
+                "That is not your current password.",
+            ));
+        }
+        let hash = tokio::task::spawn_blocking(move || hash_password(&new))
+            .await
+            .map_err(ssr::internal)?
+            .map_err(ssr::internal)?;
+        store
+            .set_password_hash(rep.id, &hash)
+            .await
+            .map_err(ssr::internal)?;
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::api::share_ssr::{answer, internal};
+    use crate::{
+        auth::{AuthError, current_rep},
+        domain::ShareError,
+        store::{Rep, SharedStore},
+    };
+    use leptos::prelude::*;
+
+    use super::Profile;
+
+    pub async fn signed_in() -> Result<(SharedStore, Rep), ShareError> {
+        let store = use_context::<SharedStore>().ok_or_else(|| internal("no store in context"))?;
+        let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
+        match current_rep(store.as_ref(), &parts).await {
+            Ok(rep) => Ok((store, rep)),
+            Err(AuthError::SignedOut) => Err(ShareError::SignedOut),
+            Err(other) => Err(internal(other)),
+        }
+    }
+
+    pub fn profile(rep: &Rep) -> Profile {
+        let mut zones: Vec<String> = jiff::tz::db().available().map(|z| z.to_string()).collect();
+        zones.sort();
+        Profile {
+            name: rep.name.clone(),
+            email: rep.email.clone(),
+            time_zone: rep.time_zone.clone().unwrap_or_default(),
+            zones,
+        }
+    }
+}
