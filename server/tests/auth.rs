@@ -55,7 +55,7 @@ async fn get_with(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn signed_out_requests_are_sent_to_sign_in_or_refused() {
     let app = spawn_app().await;
-    for path in ["/", "/recordings", "/recordings/1"] {
+    for path in ["/", "/recordings", "/recordings/1", "/settings"] {
         let response = bare().get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         let location = response.headers()[header::LOCATION].to_str().unwrap();
