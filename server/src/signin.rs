@@ -53,6 +53,12 @@ pub fn limits() -> SignInLimits {
             .allow_burst(NonZeroU32::new(30).expect("above zero")),
     );
     SignInLimits(Arc::new(move |email: &str, client: IpAddr| {
+        // Forget keys whose allowance is whole again, so made-up emails and
+        // addresses cannot fill the memory.
+        if per_account.len() + per_address.len() > 100_000 {
+            per_account.retain_recent();
+            per_address.retain_recent();
+        }
         let account = per_account.check_key(&email.to_string()).is_ok();
         let address = per_address.check_key(&client).is_ok();
         account && address

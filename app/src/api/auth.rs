@@ -38,6 +38,11 @@ pub async fn sign_in(
         .map(|ConnectInfo(addr)| addr.ip())
         .map_err(|e| failed(&e))?;
     let email = email.trim().to_lowercase();
+    // No account has a longer address; such input is not worth a key.
+    if email.len() > 254 || password.len() > 4096 {
+        status(http::StatusCode::UNAUTHORIZED);
+        return Err(SignInError::WrongCredentials);
+    }
     if let Some(limits) = use_context::<SignInLimits>()
         && !limits.allow(&email, client)
     {
