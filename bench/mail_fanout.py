@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 SESSIONS = 8  # the worker's concurrency, and smtp-source's parallel sessions
 MESSAGE_BYTES = 4000  # about the size of our share email (HTML + text)
@@ -66,13 +67,27 @@ def smtp_source(port, count):
     return count / (time.monotonic() - start)
 
 
+DEMO_PASSWORD = "bench password 1"
+
+
 class Api:
+    """The app's server functions, called as the signed-in demo rep."""
+
     def __init__(self, port):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        form = urllib.parse.urlencode({"email": "demo@example.com", "password": DEMO_PASSWORD})
+        self.conn.request("POST", "/api/auth/signin", form, {
+            "content-type": "application/x-www-form-urlencoded", "accept": "text/html"})
+        response = self.conn.getresponse()
+        response.read()
+        cookie = response.getheader("set-cookie") or ""
+        if response.status != 302 or not cookie.startswith("session="):
+            sys.exit(f"signing in answered {response.status}")
+        self.cookie = cookie.split(";")[0]
 
     def call(self, endpoint, body):
         self.conn.request("POST", f"/api/{endpoint}", json.dumps(body),
-                          {"content-type": "application/json"})
+                          {"content-type": "application/json", "cookie": self.cookie})
         response = self.conn.getresponse()
         data = response.read()
         if response.status != 200:
@@ -92,6 +107,7 @@ def ours(server, smtp_port, count):
             "LEPTOS_SITE_ADDR": f"127.0.0.1:{port}",
             "LEPTOS_SITE_ROOT": f"{data}/site",
             "DEMO_MODE": "true",
+            "DEMO_PASSWORD": DEMO_PASSWORD,
             "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "RUST_LOG": "warn",
         }
