@@ -100,32 +100,36 @@ pub async fn change_password(current: String, new: String) -> Result<(), ShareEr
 mod ssr {
     pub use crate::api::share_ssr::{answer, internal};
     use crate::{
-        auth::{AuthError, current_rep},
+        api::share_ssr::Ctx,
         domain::ShareError,
         store::{Rep, SharedStore},
     };
-    use leptos::prelude::*;
 
     use super::Profile;
 
+    /// The signed-in rep, refused the way the share window's functions are.
     pub async fn signed_in() -> Result<(SharedStore, Rep), ShareError> {
-        let store = use_context::<SharedStore>().ok_or_else(|| internal("no store in context"))?;
-        let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
-        match current_rep(store.as_ref(), &parts).await {
-            Ok(rep) => Ok((store, rep)),
-            Err(AuthError::SignedOut) => Err(ShareError::SignedOut),
-            Err(other) => Err(internal(other)),
-        }
+        let ctx = Ctx::load().await?;
+        Ok((ctx.store, ctx.rep))
+    }
+
+    /// Every IANA zone, sorted: read from the time zone database once.
+    fn zones() -> &'static [String] {
+        static ZONES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        ZONES.get_or_init(|| {
+            let mut zones: Vec<String> =
+                jiff::tz::db().available().map(|z| z.to_string()).collect();
+            zones.sort();
+            zones
+        })
     }
 
     pub fn profile(rep: &Rep) -> Profile {
-        let mut zones: Vec<String> = jiff::tz::db().available().map(|z| z.to_string()).collect();
-        zones.sort();
         Profile {
             name: rep.name.clone(),
             email: rep.email.clone(),
             time_zone: rep.time_zone.clone().unwrap_or_default(),
-            zones,
+            zones: zones().to_vec(),
         }
     }
 }

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::{
     api::{Profile, change_password, get_profile, save_profile},
     domain::{Field, ShareError},
+    share::FieldError,
 };
 
 #[component]
@@ -26,14 +27,14 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// A message under a field, announced when it appears.
-fn field_error(errors: RwSignal<Option<(Field, String)>>, field: Field) -> impl IntoView {
-    move || {
+/// The message for `field`, if the last answer was about it.
+fn error_for(errors: RwSignal<Option<(Field, String)>>, field: Field) -> Signal<Option<String>> {
+    Signal::derive(move || {
         errors
             .get()
             .filter(|(f, _)| *f == field)
-            .map(|(_, message)| view! { <p class="error" role="alert">{message}</p> })
-    }
+            .map(|(_, message)| message)
+    })
 }
 
 #[component]
@@ -63,12 +64,12 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             <p>"Signed in as " {profile.email.clone()}</p>
             <div class="field">
                 <label for="settings-name">"Name"</label>
-                <input id="settings-name" type="text" maxlength=100 prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
-                {field_error(errors, Field::RepName)}
+                <input id="settings-name" aria-describedby="settings-name-error" type="text" maxlength=100 prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+                <FieldError id="settings-name-error" message=error_for(errors, Field::RepName) />
             </div>
             <div class="field">
                 <label for="settings-zone">"Time zone"</label>
-                <select id="settings-zone" prop:value=zone on:change=move |ev| zone.set(event_target_value(&ev))>
+                <select id="settings-zone" aria-describedby="settings-zone-error" prop:value=zone on:change=move |ev| zone.set(event_target_value(&ev))>
                     <option value="" disabled=true selected=profile.time_zone.is_empty()>"Choose your time zone"</option>
                     {zones
                         .into_iter()
@@ -79,7 +80,7 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
                         })
                         .collect_view()}
                 </select>
-                {field_error(errors, Field::TimeZone)}
+                <FieldError id="settings-zone-error" message=error_for(errors, Field::TimeZone) />
             </div>
             <button type="submit" class="primary">"Save"</button>
             <p class="notice" role="status">{move || saved.get()}</p>
@@ -114,13 +115,13 @@ fn PasswordForm() -> impl IntoView {
             <h2>"Password"</h2>
             <div class="field">
                 <label for="settings-current">"Current password"</label>
-                <input id="settings-current" type="password" autocomplete="current-password" prop:value=current on:input=move |ev| current.set(event_target_value(&ev)) />
-                {field_error(errors, Field::CurrentPassword)}
+                <input id="settings-current" aria-describedby="settings-current-error" type="password" autocomplete="current-password" prop:value=current on:input=move |ev| current.set(event_target_value(&ev)) />
+                <FieldError id="settings-current-error" message=error_for(errors, Field::CurrentPassword) />
             </div>
             <div class="field">
                 <label for="settings-new">"New password"</label>
-                <input id="settings-new" type="password" autocomplete="new-password" prop:value=new on:input=move |ev| new.set(event_target_value(&ev)) />
-                {field_error(errors, Field::NewPassword)}
+                <input id="settings-new" aria-describedby="settings-new-error" type="password" autocomplete="new-password" prop:value=new on:input=move |ev| new.set(event_target_value(&ev)) />
+                <FieldError id="settings-new-error" message=error_for(errors, Field::NewPassword) />
             </div>
             <button type="submit">"Change password"</button>
             <p class="notice" role="status">{move || done.get()}</p>

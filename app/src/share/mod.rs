@@ -9,6 +9,8 @@ mod player;
 mod recipients;
 mod settings;
 
+pub(crate) use settings::FieldError;
+
 use std::collections::HashMap;
 
 use leptos::{html, prelude::*, task::spawn_local};
