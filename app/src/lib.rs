@@ -23,6 +23,17 @@ use leptos_router::{
     path,
 };
 
+/// Leaves a `performance.mark` in the browser, so how long the app takes to
+/// become usable can be read where it matters: in the browser (see bench/).
+pub(crate) fn performance_mark(name: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = name;
+}
+
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     csp::set_app_policy();
@@ -51,7 +62,10 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser: the attribute tells tests (and
     // curious humans) when the page has been taken over by the app.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        hydrated.set(true);
+        performance_mark("app-hydrated");
+    });
 
     view! {
         <Title formatter=|title: String| {

@@ -146,7 +146,10 @@ pub fn ShareDialog(sharing: RwSignal<Option<RecordingSummary>>) -> impl IntoView
                     open_share(recording.id, browser_time_zone()),
                     |loaded| {
                         if loaded {
-                            request_animation_frame(|| focus_by_id("share-title"));
+                            request_animation_frame(|| {
+                                focus_by_id("share-title");
+                                crate::performance_mark("share-window-ready");
+                            });
                         }
                     },
                 );
