@@ -13,7 +13,6 @@ use axum::{
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::StatusCode;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
-use tower_sessions_sqlx_store::SqliteStore;
 use url::Url;
 
 use crate::startup::AppState;
@@ -23,7 +22,10 @@ const IDLE_EXPIRY: time::Duration = time::Duration::days(14);
 
 /// The session cookie: `HttpOnly`, `SameSite=Lax`, `Secure` when the app is
 /// served over https. Expired sessions are deleted hourly.
-pub fn session_layer(sessions: SqliteStore, public_url: &Url) -> SessionManagerLayer<SqliteStore> {
+pub fn session_layer(
+    sessions: crate::store::SessionStore,
+    public_url: &Url,
+) -> SessionManagerLayer<crate::store::SessionStore> {
     use tower_sessions::ExpiredDeletion;
     tokio::spawn(
         sessions
