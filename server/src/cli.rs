@@ -9,7 +9,7 @@ use app::{
 };
 use clap::{Parser, Subcommand};
 
-use crate::{config::Config, media::MediaStore, startup, store};
+use crate::{config::Config, startup, store};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -90,7 +90,7 @@ async fn import(config: Config, file: &Path, title: &str, owner: &str) -> anyhow
     let Some(rep) = store.rep_by_email(&owner.trim().to_lowercase()).await? else {
         bail!("no rep with the email {owner}; create one with `server user add`");
     };
-    let media = MediaStore::new(&config.media_dir)?;
+    let media = crate::media::open(&config)?;
     let input = tokio::fs::File::open(file)
         .await
         .with_context(|| format!("cannot open {}", file.display()))?;

@@ -16,7 +16,7 @@ pub const DEFAULT_FILE: &str = "Leptos.toml";
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// `sqlite://…` (the file is created if missing).
+    /// `sqlite://…` (the file is created if missing) or `postgres://…`.
     pub database_url: String,
     /// Base URL of the app, used in emails.
     pub public_url: Url,
@@ -25,7 +25,10 @@ pub struct Config {
     /// SMTP server for outgoing mail; `None` keeps mail in the dev mailbox.
     pub smtp_url: Option<Url>,
     pub mail_from: Mailbox,
+    /// Where recordings are kept, or (with `media_url`) checked on upload.
     pub media_dir: PathBuf,
+    /// `s3://bucket/prefix`: recordings in S3-compatible object storage.
+    pub media_url: Option<Url>,
     pub site_addr: SocketAddr,
     /// Where cargo-leptos put the compiled site (`/pkg/…`, favicon).
     pub site_root: PathBuf,
@@ -71,6 +74,11 @@ const KEYS: &[Key] = &[
         env: "MEDIA_DIR",
         file: "media_dir",
         default: Some("data/media"),
+    },
+    Key {
+        env: "MEDIA_URL",
+        file: "media_url",
+        default: None,
     },
     Key {
         env: "LEPTOS_SITE_ADDR",
@@ -152,6 +160,7 @@ impl Config {
                     .map_err(|e| format!("not an email address with an optional name ({e})"))
             })?,
             media_dir: source.require("MEDIA_DIR", parse_dir)?,
+            media_url: source.optional("MEDIA_URL", parse_media_url)?,
             site_addr: source.require("LEPTOS_SITE_ADDR", |v| {
                 v.parse::<SocketAddr>()
                     .map_err(|_| "expected IP:PORT, e.g. 127.0.0.1:3000".to_string())
@@ -267,10 +276,21 @@ fn parse_bool(value: &str) -> Result<bool, String> {
 }
 
 fn parse_database_url(value: &str) -> Result<String, String> {
-    if value.starts_with("sqlite:") {
+    if value.starts_with("sqlite:") || crate::store::is_postgres(value) {
         Ok(value.to_string())
     } else {
-        Err("expected a sqlite: URL, e.g. sqlite://data/share.db".into())
+        Err(
+            "expected a sqlite: or postgres: URL, e.g. sqlite://data/share.db or \
+             postgres://user@host/dbname"
+                .into(),
+        )
+    }
+}
+
+fn parse_media_url(value: &str) -> Result<Url, String> {
+    match Url::parse(value) {
+        Ok(url) if url.scheme() == "s3" && url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
+        _ => Err("expected s3://bucket or s3://bucket/prefix".into()),
     }
 }
 

@@ -67,12 +67,7 @@ impl Application {
     /// and binds the listening socket (port 0 picks a free one).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let (store, sessions) = store::open_with_sessions(&config.database_url).await?;
-        let media = MediaStore::new(&config.media_dir).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create MEDIA_DIR {}: {e}",
-                config.media_dir.display()
-            )
-        })?;
+        let media = crate::media::open(&config)?;
         if config.demo_mode {
             demo::seed_if_empty(&store, &media).await?;
             demo::set_demo_password(&store, config.demo_password.as_deref()).await?;

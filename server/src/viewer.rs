@@ -138,7 +138,7 @@ pub async fn video(
             // The browser may keep the bytes but must ask again before
             // reusing them, so an expired or revoked link stops playing.
             let cache = HeaderValue::from_static("private, no-cache");
-            crate::media::serve_file(&state.media, &share.recording, request, cache).await
+            state.media.serve(&share.recording, request, cache).await
         }
         Err(problem) => plain(problem.status(), problem.heading()),
     }

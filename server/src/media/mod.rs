@@ -1,5 +1,8 @@
 //! Recording files: taking them in (streamed to disk, checked, measured) and
-//! serving them with byte ranges.
+//! serving them with byte ranges, from a local directory (the default) or an
+//! S3-compatible bucket (`MEDIA_URL=s3://bucket/prefix`, see [`object`]).
+
+mod object;
 
 use std::{
     io,
@@ -10,14 +13,18 @@ use axum::body::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+pub use object::Bucket;
+
 /// Bytes read before deciding whether the content is a video we accept.
 const SNIFF_BYTES: usize = 8 * 1024;
 
-/// The recordings directory. Files are named by a random key, never by
-/// anything a user typed.
-#[derive(Clone, Debug)]
+/// Where recordings are kept. Files are named by a random key, never by
+/// anything a user typed. Uploads are written to `dir` while they are
+/// checked; with a bucket they move there once accepted.
+#[derive(Debug)]
 pub struct MediaStore {
     dir: PathBuf,
+    bucket: Option<Bucket>,
 }
 
 /// A file that was taken in and is ready to be recorded in the store.
@@ -45,20 +52,52 @@ pub enum IngestError {
     Io(#[from] io::Error),
 }
 
+/// The media store the configuration names (`MEDIA_DIR`, `MEDIA_URL`).
+pub fn open(config: &crate::config::Config) -> anyhow::Result<MediaStore> {
+    let bucket = match &config.media_url {
+        Some(url) => Some(
+            Bucket::from_url(url)
+                .map_err(|e| anyhow::anyhow!("cannot use MEDIA_URL {url}: {e}"))?,
+        ),
+        None => None,
+    };
+    MediaStore::with_bucket(&config.media_dir, bucket).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create MEDIA_DIR {}: {e}",
+            config.media_dir.display()
+        )
+    })
+}
+
+/// What the checks found out about an accepted upload.
+struct Checked {
+    kind: VideoKind,
+    size: u64,
+    duration_ms: i64,
+}
+
 impl MediaStore {
+    /// Recordings in the local directory `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> io::Result<Self> {
-        let dir = dir.into();
-        std::fs::create_dir_all(&dir)?;
-        Ok(Self { dir })
+        Self::with_bucket(dir, None)
     }
 
-    pub fn path_of(&self, key: &str) -> PathBuf {
+    /// Recordings in `bucket` if given (uploads are checked in `dir` first),
+    /// else in `dir`.
+    pub fn with_bucket(dir: impl Into<PathBuf>, bucket: Option<Bucket>) -> io::Result<Self> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self { dir, bucket })
+    }
+
+    fn path_of(&self, key: &str) -> PathBuf {
         self.dir.join(key)
     }
 
     /// Writes `body` to the media directory chunk by chunk (never holding the
     /// whole file in memory), refusing it as soon as it passes `limit` bytes or
-    /// its first bytes are not WebM or MP4, then reads its duration.
+    /// its first bytes are not WebM or MP4, then reads its duration and
+    /// stores it (in the bucket, streamed from the file, when there is one).
     /// Nothing is left behind when it is refused.
     pub async fn ingest<S, E>(&self, body: S, limit: u64) -> Result<Ingested, IngestError>
     where
@@ -66,11 +105,27 @@ impl MediaStore {
         E: std::fmt::Display,
     {
         let partial = self.dir.join(format!(".incoming-{}", uuid::Uuid::new_v4()));
-        let result = self.write_and_check(body, limit, &partial).await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&partial).await;
-        }
+        let result = match self.write_and_check(body, limit, &partial).await {
+            Ok(checked) => self.keep(&partial, checked).await,
+            Err(error) => Err(error),
+        };
+        // Gone already when it was renamed into place.
+        let _ = tokio::fs::remove_file(&partial).await;
         result
+    }
+
+    async fn keep(&self, partial: &Path, checked: Checked) -> Result<Ingested, IngestError> {
+        let key = format!("{}.{}", uuid::Uuid::new_v4(), checked.kind.extension());
+        match &self.bucket {
+            Some(bucket) => bucket.put_file(partial, &key).await?,
+            None => tokio::fs::rename(partial, self.path_of(&key)).await?,
+        }
+        Ok(Ingested {
+            key,
+            content_type: checked.kind.content_type(),
+            size_bytes: checked.size,
+            duration_ms: checked.duration_ms,
+        })
     }
 
     async fn write_and_check<S, E>(
@@ -78,7 +133,7 @@ impl MediaStore {
         mut body: S,
         limit: u64,
         partial: &Path,
-    ) -> Result<Ingested, IngestError>
+    ) -> Result<Checked, IngestError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -120,20 +175,58 @@ impl MediaStore {
             .await
             .map_err(|e| IngestError::Io(io::Error::other(e)))?
             .ok_or(IngestError::NoDuration)?;
-
-        let key = format!("{}.{}", uuid::Uuid::new_v4(), kind.extension());
-        tokio::fs::rename(partial, self.path_of(&key)).await?;
-        Ok(Ingested {
-            key,
-            content_type: kind.content_type(),
-            size_bytes: size,
+        Ok(Checked {
+            kind,
+            size,
             duration_ms,
         })
     }
 
-    /// Removes a stored file (after a failed insert, or a deletion).
+    /// Removes a stored recording (after a failed insert, or a deletion).
     pub async fn remove(&self, key: &str) -> io::Result<()> {
-        tokio::fs::remove_file(self.path_of(key)).await
+        match &self.bucket {
+            Some(bucket) => bucket.delete(key).await,
+            None => tokio::fs::remove_file(self.path_of(key)).await,
+        }
+    }
+
+    /// Answers `request` with the recording's bytes: byte ranges (`206`,
+    /// `416`, `Accept-Ranges`), so seeking works without reading the whole
+    /// file. Local files go through tower-http's `ServeFile` (conditional
+    /// requests too); bucket objects are streamed range by range.
+    pub async fn serve(
+        &self,
+        recording: &app::store::Recording,
+        request: axum::extract::Request,
+        cache_control: http::HeaderValue,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        use tower::ServiceExt;
+
+        let mut response = match &self.bucket {
+            Some(bucket) => {
+                let (parts, _) = request.into_parts();
+                bucket.serve(recording, &parts.method, &parts.headers).await
+            }
+            None => {
+                let mime = recording
+                    .content_type
+                    .parse()
+                    .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+                let file = tower_http::services::ServeFile::new_with_mime(
+                    self.path_of(&recording.media_key),
+                    &mime,
+                );
+                match file.oneshot(request).await {
+                    Ok(response) => response.into_response(),
+                    Err(infallible) => match infallible {},
+                }
+            }
+        };
+        response
+            .headers_mut()
+            .insert(http::header::CACHE_CONTROL, cache_control);
+        response
     }
 }
 
@@ -158,44 +251,14 @@ pub async fn serve_recording(
         }
     };
     let request = axum::extract::Request::from_parts(parts, body);
-    serve_file(
-        &state.media,
-        &recording,
-        request,
-        http::HeaderValue::from_static("private, max-age=3600"),
-    )
-    .await
-}
-
-/// Answers `request` with the recording's file: byte ranges (`206`, `416`,
-/// `Accept-Ranges`) and conditional requests are handled by tower-http's
-/// `ServeFile`, so seeking works without reading the whole file.
-pub async fn serve_file(
-    media: &MediaStore,
-    recording: &app::store::Recording,
-    request: axum::extract::Request,
-    cache_control: http::HeaderValue,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    use tower::ServiceExt;
-
-    let path = media.path_of(&recording.media_key);
-    let mime = recording
-        .content_type
-        .parse()
-        .unwrap_or(mime::APPLICATION_OCTET_STREAM);
-    match tower_http::services::ServeFile::new_with_mime(path, &mime)
-        .oneshot(request)
+    state
+        .media
+        .serve(
+            &recording,
+            request,
+            http::HeaderValue::from_static("private, max-age=3600"),
+        )
         .await
-    {
-        Ok(mut response) => {
-            response
-                .headers_mut()
-                .insert(http::header::CACHE_CONTROL, cache_control);
-            response.into_response()
-        }
-        Err(infallible) => match infallible {},
-    }
 }
 
 /// The containers browsers play and we accept.
@@ -256,7 +319,7 @@ impl VideoKind {
 mod tests {
     use super::*;
 
-    const DEMO: &[u8] = include_bytes!("../assets/demo-recording.webm");
+    const DEMO: &[u8] = include_bytes!("../../assets/demo-recording.webm");
 
     fn chunks(data: &[u8], size: usize) -> impl Stream<Item = Result<Bytes, io::Error>> + Unpin {
         let chunks: Vec<_> = data

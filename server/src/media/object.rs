@@ -1,0 +1,217 @@
+//! Recordings in an S3-compatible bucket (`MEDIA_URL=s3://bucket/prefix`),
+//! through the `object_store` crate: uploads go up in parts streamed from the
+//! checked file, playback streams the byte range asked for. Credentials,
+//! region and endpoint come from the usual AWS variables (`AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT` for other S3
+//! servers, `AWS_ALLOW_HTTP=true` for plain http).
+
+use std::{io, path::Path as FsPath, sync::Arc};
+
+use axum::{
+    body::Body,
+    response::{IntoResponse, Response},
+};
+use futures::StreamExt;
+use http::{HeaderValue, Method, StatusCode, header};
+use object_store::{
+    GetOptions, GetRange, ObjectStore, WriteMultipart, aws::AmazonS3Builder, path::Path,
+};
+use tokio::io::AsyncReadExt;
+use url::Url;
+
+/// Size of each uploaded part (S3 wants at least 5 MiB but the last).
+const PART_BYTES: usize = 8 * 1024 * 1024;
+/// Parts in flight at once while uploading.
+const PARTS_IN_FLIGHT: usize = 4;
+
+#[derive(Clone)]
+pub struct Bucket {
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    url: String,
+}
+
+impl std::fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bucket").field("url", &self.url).finish()
+    }
+}
+
+fn io_error(error: object_store::Error) -> io::Error {
+    match error {
+        object_store::Error::NotFound { .. } => io::Error::new(io::ErrorKind::NotFound, error),
+        other => io::Error::other(other),
+    }
+}
+
+impl Bucket {
+    /// The bucket and key prefix of an `s3://bucket/prefix` URL.
+    pub fn from_url(url: &Url) -> anyhow::Result<Self> {
+        anyhow::ensure!(url.scheme() == "s3", "expected an s3://bucket/prefix URL");
+        let name = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("the URL names no bucket"))?;
+        let store = AmazonS3Builder::from_env().with_bucket_name(name).build()?;
+        Ok(Self {
+            store: Arc::new(store),
+            prefix: Path::from(url.path().trim_matches('/')),
+            url: url.to_string(),
+        })
+    }
+
+    fn path(&self, key: &str) -> Path {
+        self.prefix.child(key)
+    }
+
+    /// Uploads the file at `file` as `key`, a part at a time.
+    pub async fn put_file(&self, file: &FsPath, key: &str) -> io::Result<()> {
+        let upload = self
+            .store
+            .put_multipart(&self.path(key))
+            .await
+            .map_err(io_error)?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut file = tokio::fs::File::open(file).await?;
+        let mut buffer = vec![0; 1024 * 1024];
+        loop {
+            let read = match file.read(&mut buffer).await {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(error) => {
+                    let _ = writer.abort().await;
+                    return Err(error);
+                }
+            };
+            // Waits while enough parts are on their way: memory stays bounded.
+            if let Err(error) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                let _ = writer.abort().await;
+                return Err(io_error(error));
+            }
+            writer.write(&buffer[..read]);
+        }
+        writer.finish().await.map_err(io_error)?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, key: &str) -> io::Result<()> {
+        self.store.delete(&self.path(key)).await.map_err(io_error)
+    }
+
+    /// The recording's bytes, or the one range asked for. The size is the
+    /// one recorded at upload, so no request to the bucket is needed to
+    /// answer a range that cannot be satisfied. Several ranges in one request
+    /// are answered with the whole file, as HTTP allows.
+    pub async fn serve(
+        &self,
+        recording: &app::store::Recording,
+        method: &Method,
+        headers: &http::HeaderMap,
+    ) -> Response {
+        let size = u64::try_from(recording.size_bytes).unwrap_or(0);
+        let range = match requested_range(headers, size) {
+            Ok(range) => range,
+            Err(()) => {
+                let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                let headers = response.headers_mut();
+                headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    headers.insert(header::CONTENT_RANGE, value);
+                }
+                return response;
+            }
+        };
+        let (status, start, end) = match range {
+            Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
+            None => (StatusCode::OK, 0, size),
+        };
+        let mut builder = Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, recording.content_type.as_str())
+            .header(header::ACCEPT_RANGES, "bytes")
+            .header(header::CONTENT_LENGTH, end - start);
+        if status == StatusCode::PARTIAL_CONTENT {
+            builder = builder.header(
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{}/{size}", end - 1),
+            );
+        }
+        let body = if method == Method::HEAD || start == end {
+            Body::empty()
+        } else {
+            let options = GetOptions {
+                range: Some(GetRange::Bounded(start..end)),
+                ..GetOptions::default()
+            };
+            match self
+                .store
+                .get_opts(&self.path(&recording.media_key), options)
+                .await
+            {
+                Ok(found) => {
+                    Body::from_stream(found.into_stream().map(|part| part.map_err(io_error)))
+                }
+                Err(object_store::Error::NotFound { .. }) => {
+                    tracing::error!(key = %recording.media_key, "a recording is missing from the bucket");
+                    return StatusCode::NOT_FOUND.into_response();
+                }
+                Err(error) => {
+                    tracing::error!(%error, "could not read a recording from the bucket");
+                    return StatusCode::BAD_GATEWAY.into_response();
+                }
+            }
+        };
+        builder
+            .body(body)
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    }
+}
+
+/// The single byte range asked for, as `start..end` (end exclusive): `None`
+/// for the whole file (no Range header, one we do not understand, or several
+/// ranges), `Err` when it lies outside the file.
+fn requested_range(headers: &http::HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(value) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Ok(parsed) = http_range_header::parse_range_header(value) else {
+        return Ok(None);
+    };
+    match parsed.validate(size) {
+        Ok(ranges) if ranges.len() == 1 => Ok(Some((*ranges[0].start(), ranges[0].end() + 1))),
+        Ok(_) => Ok(None),
+        Err(_) => Err(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(value: &str, size: u64) -> Result<Option<(u64, u64)>, ()> {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
+        requested_range(&headers, size)
+    }
+
+    #[test]
+    fn ranges_are_read_as_browsers_send_them() {
+        assert_eq!(requested_range(&http::HeaderMap::new(), 100), Ok(None));
+        assert_eq!(range("bytes=0-", 100), Ok(Some((0, 100))));
+        assert_eq!(range("bytes=10-19", 100), Ok(Some((10, 20))));
+        assert_eq!(range("bytes=90-200", 100), Ok(Some((90, 100))));
+        assert_eq!(range("bytes=-10", 100), Ok(Some((90, 100))));
+        assert_eq!(range("bytes=0-1,5-6", 100), Ok(None));
+        assert_eq!(range("pages=1-2", 100), Ok(None));
+        assert_eq!(range("bytes=100-", 100), Err(()));
+        assert_eq!(range("bytes=200-300", 100), Err(()));
+    }
+
+    #[test]
+    fn only_s3_urls_with_a_bucket_are_taken() {
+        assert!(Bucket::from_url(&Url::parse("https://bucket/prefix").unwrap()).is_err());
+        assert!(Bucket::from_url(&Url::parse("s3:///prefix").unwrap()).is_err());
+        let bucket = Bucket::from_url(&Url::parse("s3://recordings/team/a").unwrap()).unwrap();
+        assert_eq!(bucket.path("k.webm").as_ref(), "team/a/k.webm");
+    }
+}
