@@ -18,6 +18,11 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   step "installing aiosmtpd (PyPI) for the email tests"
   python3 -m pip install --quiet --disable-pip-version-check 'aiosmtpd==1.4.6'
 fi
+if ! python3 -c 'import moto.server' 2>/dev/null; then
+  # The object-storage tests run an S3-compatible server (moto) on a loopback port.
+  step "installing moto (PyPI) for the object-storage tests"
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.1.*'
+fi
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   step "installing the browser-test packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
@@ -32,8 +37,13 @@ cargo clippy --all-targets -- -D warnings
 step "cargo clippy (browser side, wasm32)"
 cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
-step "cargo test"
-cargo test
+step "cargo test (SQLite)"
+TEST_DATABASE=sqlite cargo test
+
+# The same tests again, each on a fresh database of the PostgreSQL server at
+# TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+step "cargo test (PostgreSQL)"
+TEST_DATABASE=postgres cargo test
 
 step "cargo leptos build"
 cargo leptos build

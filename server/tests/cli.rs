@@ -4,17 +4,17 @@ mod common;
 
 use std::process::{Command, Output, Stdio};
 
-use common::{spawn_in, test_env};
+use common::{Sandbox, spawn_in};
 
 const PASSWORD: &str = "rep password 1";
 
-fn server(dir: &std::path::Path, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+fn server(dir: &Sandbox, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
     server_with_input(dir, args, extra_env, &format!("{PASSWORD}\n"))
 }
 
 /// Runs the binary with `input` on its standard input (not a terminal).
 fn server_with_input(
-    dir: &std::path::Path,
+    dir: &Sandbox,
     args: &[&str],
     extra_env: &[(&str, &str)],
     input: &str,
@@ -23,13 +23,13 @@ fn server_with_input(
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .args(args)
-        .current_dir(dir)
+        .current_dir(dir.path())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for (key, value) in test_env(dir) {
+    for (key, value) in dir.env() {
         command.env(key, value);
     }
     for (key, value) in extra_env {
@@ -42,11 +42,9 @@ fn server_with_input(
 }
 
 /// The password hash stored for `email`.
-async fn stored_hash(dir: &std::path::Path, email: &str) -> Option<String> {
-    use sqlx::sqlite::SqlitePoolOptions;
-    let url = format!("sqlite://{}", dir.join("share.db").display());
-    let db = SqlitePoolOptions::new().connect(&url).await.unwrap();
-    sqlx::query_scalar("SELECT password_hash FROM reps WHERE email = ?")
+async fn stored_hash(dir: &Sandbox, email: &str) -> Option<String> {
+    let db = common::api::connect(dir.database_url()).await;
+    sqlx::query_scalar("SELECT password_hash FROM reps WHERE email = $1")
         .bind(email)
         .fetch_one(&db)
         .await
@@ -59,12 +57,12 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn import_adds_a_recording_that_the_app_then_lists() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Sandbox::new();
     let video = dir.path().join("call.webm");
     std::fs::write(&video, common::DEMO).unwrap();
 
     let added = server(
-        dir.path(),
+        &dir,
         &[
             "user",
             "add",
@@ -78,7 +76,7 @@ async fn import_adds_a_recording_that_the_app_then_lists() {
     assert!(added.status.success(), "{}", text(&added.stderr));
 
     let imported = server(
-        dir.path(),
+        &dir,
         &[
             "import",
             video.to_str().unwrap(),
@@ -96,7 +94,7 @@ async fn import_adds_a_recording_that_the_app_then_lists() {
         text(&imported.stdout)
     );
 
-    let env = test_env(dir.path());
+    let env = dir.env();
     let app = spawn_in(dir, env).await;
     app.sign_in("rep@example.com", PASSWORD).await;
     let (_, html) = app.get_text("/recordings").await;
@@ -106,14 +104,14 @@ async fn import_adds_a_recording_that_the_app_then_lists() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn import_refuses_what_it_cannot_use() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Sandbox::new();
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "meeting notes, not a video\n".repeat(1000)).unwrap();
     let video = dir.path().join("call.webm");
     std::fs::write(&video, common::DEMO).unwrap();
     assert!(
         server(
-            dir.path(),
+            &dir,
             &["user", "add", "--email", "rep@example.com", "--name", "Rep"],
             &[]
         )
@@ -168,7 +166,7 @@ async fn import_refuses_what_it_cannot_use() {
         ),
     ];
     for (args, expected) in cases {
-        let output = server(dir.path(), args, &[]);
+        let output = server(&dir, args, &[]);
         assert!(!output.status.success(), "{args:?}");
         assert!(
             text(&output.stderr).contains(expected),
@@ -184,13 +182,13 @@ async fn import_refuses_what_it_cannot_use() {
 
 #[test]
 fn a_bad_configuration_value_stops_start_up_naming_the_key() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Sandbox::new();
     for (key, value) in [
         ("LEPTOS_SITE_ADDR", "localhost:http"),
         ("DATABASE_URL", "mysql://db/x"),
         ("DEMO_MODE", "sometimes"),
     ] {
-        let output = server(dir.path(), &[], &[(key, value)]);
+        let output = server(&dir, &[], &[(key, value)]);
         assert!(!output.status.success(), "{key}");
         let stderr = text(&output.stderr);
         assert!(
@@ -204,7 +202,7 @@ fn a_bad_configuration_value_stops_start_up_naming_the_key() {
         "public_url = \"gopher://old\"\n",
     )
     .unwrap();
-    let output = server(dir.path(), &[], &[]);
+    let output = server(&dir, &[], &[]);
     assert!(!output.status.success());
     assert!(
         text(&output.stderr).contains("public_url"),
@@ -215,8 +213,8 @@ fn a_bad_configuration_value_stops_start_up_naming_the_key() {
 
 #[test]
 fn help_explains_the_commands() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = server(dir.path(), &["--help"], &[]);
+    let dir = Sandbox::new();
+    let output = server(&dir, &["--help"], &[]);
     let help = text(&output.stdout);
     for word in ["import", "user", "serve", "DATABASE_URL"] {
         assert!(help.contains(word), "{word}: {help}");
@@ -225,7 +223,7 @@ fn help_explains_the_commands() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn user_add_reads_the_password_from_stdin_and_keeps_only_an_argon2id_hash() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Sandbox::new();
     let args = [
         "user",
         "add",
@@ -237,7 +235,7 @@ async fn user_add_reads_the_password_from_stdin_and_keeps_only_an_argon2id_hash(
         "Europe/Berlin",
     ];
 
-    let short = server_with_input(dir.path(), &args, &[], "short\n");
+    let short = server_with_input(&dir, &args, &[], "short\n");
     assert!(!short.status.success());
     assert!(
         text(&short.stderr).contains("password: Use at least 8 characters."),
@@ -245,16 +243,16 @@ async fn user_add_reads_the_password_from_stdin_and_keeps_only_an_argon2id_hash(
         text(&short.stderr)
     );
 
-    let added = server(dir.path(), &args, &[]);
+    let added = server(&dir, &args, &[]);
     assert!(added.status.success(), "{}", text(&added.stderr));
-    let hash = stored_hash(dir.path(), "pat@example.com").await.unwrap();
+    let hash = stored_hash(&dir, "pat@example.com").await.unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
     assert!(app::auth::password_matches(PASSWORD, &hash));
 
     // There is no way to put a password on the command line.
     let argv = server(
-        dir.path(),
+        &dir,
         &[
             "user",
             "add",
@@ -277,24 +275,22 @@ async fn user_add_reads_the_password_from_stdin_and_keeps_only_an_argon2id_hash(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn demo_mode_gives_the_demo_rep_demo_password_or_prints_a_random_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut env = test_env(dir.path());
+    let dir = Sandbox::new();
+    let mut env = dir.env();
     env.insert("DEMO_MODE".into(), "true".into());
     env.insert("DEMO_PASSWORD".into(), "demo password 1".into());
     let app = spawn_in(dir, env).await;
-    let hash = stored_hash(app.dir.path(), "demo@example.com")
-        .await
-        .unwrap();
+    let hash = stored_hash(&app.dir, "demo@example.com").await.unwrap();
     assert!(app::auth::password_matches("demo password 1", &hash));
 
     // Without DEMO_PASSWORD: a new random password, printed, at each start.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Sandbox::new();
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .current_dir(dir.path())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (key, value) in test_env(dir.path()) {
+    for (key, value) in dir.env() {
         command.env(key, value);
     }
     command
@@ -316,6 +312,6 @@ async fn demo_mode_gives_the_demo_rep_demo_password_or_prints_a_random_one() {
         .unwrap_or_else(|| panic!("printed: {line:?}"))
         .to_string();
     assert_eq!(password.len(), 16);
-    let hash = stored_hash(dir.path(), "demo@example.com").await.unwrap();
+    let hash = stored_hash(&dir, "demo@example.com").await.unwrap();
     assert!(app::auth::password_matches(&password, &hash));
 }

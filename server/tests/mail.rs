@@ -4,10 +4,7 @@
 
 mod common;
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    time::{Duration, Instant},
-};
+use std::collections::{BTreeMap, BTreeSet};
 
 use common::{
     TestApp,
@@ -16,74 +13,9 @@ use common::{
     spawn_app_with,
 };
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SENDER: &str = "demo@example.com";
-
-/// Send Email(s); returns how many emails it queued.
-async fn send(app: &TestApp, share: i64) -> u64 {
-    let receipt = ok(app, "share/send", json!({ "share_id": share })).await;
-    receipt["queued"].as_u64().unwrap()
-}
-
-async fn current(app: &TestApp, share: i64) -> Value {
-    ok(app, "share/get", json!({ "share_id": share })).await
-}
-
-/// Each recipient's email and delivery state.
-fn deliveries(share: &Value) -> BTreeMap<String, Value> {
-    share["recipients"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["email"].as_str().unwrap().to_string(),
-                r["delivery"].clone(),
-            )
-        })
-        .collect()
-}
-
-/// Polls the share (as the window does) until `done` holds for it.
-async fn wait_for_share(
-    app: &TestApp,
-    share: i64,
-    what: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let now = current(app, share).await;
-        if done(&now) {
-            return now;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting until {what}: {now}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn all_in_state(share: &Value, state: &str) -> bool {
-    deliveries(share).values().all(|d| d["state"] == state)
-}
-
-/// A share of the demo recording to `count` recipients `r1@example.com`, ….
-async fn share_to(app: &TestApp, count: usize) -> i64 {
-    let id = share_id(&open(app).await);
-    for n in 1..=count {
-        add_recipient(
-            app,
-            id,
-            &format!("Recipient {n}"),
-            &format!("r{n}@example.com"),
-        )
-        .await;
-    }
-    id
-}
 
 fn app_env(smtp: &SmtpServer) -> Vec<(&'static str, String)> {
     vec![

@@ -117,7 +117,7 @@ async fn every_server_function_and_page_refuses_strangers() {
     let hash =
         app::auth::hash_password(&app::domain::NewPassword::parse("rep b password").unwrap())
             .unwrap();
-    sqlx::query("INSERT INTO reps (email, name, password_hash, created_at_ms) VALUES ('b@example.com', 'Rep B', ?, 0)")
+    sqlx::query("INSERT INTO reps (email, name, password_hash, created_at_ms) VALUES ('b@example.com', 'Rep B', $1, 0)")
         .bind(hash)
         .execute(&db(&app).await)
         .await

@@ -323,7 +323,7 @@ async fn unknown_and_other_reps_ids_are_not_found_and_untouched() {
     .unwrap();
     let recording: i64 = sqlx::query_scalar(
         "INSERT INTO recordings (owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes) \
-         VALUES (?, 'Their recording', 0, 60000, 'theirs.webm', 'video/webm', 1) RETURNING id",
+         VALUES ($1, 'Their recording', 0, 60000, 'theirs.webm', 'video/webm', 1) RETURNING id",
     )
     .bind(rep)
     .fetch_one(&pool)
@@ -332,7 +332,7 @@ async fn unknown_and_other_reps_ids_are_not_found_and_untouched() {
     let share: i64 = sqlx::query_scalar(
         "INSERT INTO shares (recording_id, sender_id, title, expiry_preset, start_date, time_zone, \
          expires_at_ms, created_at_ms, updated_at_ms) \
-         VALUES (?, ?, 'Their share', '1y', '2026-01-01', 'UTC', 4102444800000, 0, 0) RETURNING id",
+         VALUES ($1, $2, 'Their share', '1y', '2026-01-01', 'UTC', 4102444800000, 0, 0) RETURNING id",
     )
     .bind(recording)
     .bind(rep)
@@ -340,7 +340,7 @@ async fn unknown_and_other_reps_ids_are_not_found_and_untouched() {
     .await
     .unwrap();
     let comment: i64 = sqlx::query_scalar(
-        "INSERT INTO comments (share_id, body, created_at_ms) VALUES (?, 'Their comment', 0) RETURNING id",
+        "INSERT INTO comments (share_id, body, created_at_ms) VALUES ($1, 'Their comment', 0) RETURNING id",
     )
     .bind(share)
     .fetch_one(&pool)
@@ -348,7 +348,7 @@ async fn unknown_and_other_reps_ids_are_not_found_and_untouched() {
     .unwrap();
     let recipient: i64 = sqlx::query_scalar(
         "INSERT INTO recipients (share_id, name, email, created_at_ms) \
-         VALUES (?, 'Their client', 'client@example.com', 0) RETURNING id",
+         VALUES ($1, 'Their client', 'client@example.com', 0) RETURNING id",
     )
     .bind(share)
     .fetch_one(&pool)
@@ -404,20 +404,20 @@ async fn unknown_and_other_reps_ids_are_not_found_and_untouched() {
 
     // Nothing of theirs changed, and nothing of theirs leaked into mine.
     let (title, expiry): (String, String) =
-        sqlx::query_as("SELECT title, expiry_preset FROM shares WHERE id = ?")
+        sqlx::query_as("SELECT title, expiry_preset FROM shares WHERE id = $1")
             .bind(share)
             .fetch_one(&pool)
             .await
             .unwrap();
     assert_eq!((title.as_str(), expiry.as_str()), ("Their share", "1y"));
-    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM comments WHERE share_id = ?")
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM comments WHERE share_id = $1")
         .bind(share)
         .fetch_all(&pool)
         .await
         .unwrap();
     assert_eq!(bodies, ["Their comment"]);
     let recipients: Vec<(String, Option<i64>)> =
-        sqlx::query_as("SELECT email, removed_at_ms FROM recipients WHERE share_id = ?")
+        sqlx::query_as("SELECT email, removed_at_ms FROM recipients WHERE share_id = $1")
             .bind(share)
             .fetch_all(&pool)
             .await
@@ -518,7 +518,7 @@ async fn link_codes_are_distinct_across_many_recipients_and_shares() {
         let share = generate_links(&app, id).await;
         all.extend(links(&share).into_iter().map(|(_, link)| link.unwrap()));
         // Marking it sent lets the next open start a new draft.
-        sqlx::query("UPDATE shares SET sent_at_ms = ? WHERE id = ?")
+        sqlx::query("UPDATE shares SET sent_at_ms = $1 WHERE id = $2")
             .bind(round)
             .bind(id)
             .execute(&pool)
@@ -816,7 +816,7 @@ async fn sixty_days_over_a_leap_day_end_to_end() {
         "Link works until Wed, Feb 29, 2096"
     );
     // It stops at midnight in New York (EST, UTC-5) at the start of March 1.
-    let expires_at_ms: i64 = sqlx::query_scalar("SELECT expires_at_ms FROM shares WHERE id = ?")
+    let expires_at_ms: i64 = sqlx::query_scalar("SELECT expires_at_ms FROM shares WHERE id = $1")
         .bind(id)
         .fetch_one(&db(&app).await)
         .await

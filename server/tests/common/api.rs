@@ -1,15 +1,15 @@
 //! Calling the app's server functions as the Share window does, and looking
 //! into its database, for tests.
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use jiff::{Timestamp, civil::Date, tz::TimeZone};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::{
-    SqlitePool,
-    sqlite::{SqliteConnectOptions, SqlitePoolOptions},
-};
+use sqlx::{AnyPool, any::AnyPoolOptions};
 
 use super::TestApp;
 
@@ -143,15 +143,17 @@ pub async fn shared_with(app: &TestApp, names: &[&str]) -> (Value, Vec<String>) 
     (share, paths)
 }
 
-/// The app's database, opened beside it (WAL lets both use it at once).
-pub async fn db(app: &TestApp) -> SqlitePool {
-    let url = format!("sqlite://{}", app.dir.path().join("share.db").display());
-    let options = SqliteConnectOptions::from_str(&url)
-        .unwrap()
-        .busy_timeout(Duration::from_secs(10));
-    SqlitePoolOptions::new()
+/// The app's database, opened beside it (on SQLite, WAL lets both use it
+/// at once). Queries use `$1`-style parameters, which both backends read.
+pub async fn db(app: &TestApp) -> AnyPool {
+    connect(app.dir.database_url()).await
+}
+
+pub async fn connect(database_url: &str) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    AnyPoolOptions::new()
         .max_connections(1)
-        .connect_with(options)
+        .connect(database_url)
         .await
         .unwrap()
 }
@@ -159,7 +161,7 @@ pub async fn db(app: &TestApp) -> SqlitePool {
 /// Makes every share's links expire a moment ago.
 pub async fn expire_all_shares(app: &TestApp) {
     let past = Timestamp::now().as_millisecond() - 1_000;
-    sqlx::query("UPDATE shares SET expires_at_ms = ?")
+    sqlx::query("UPDATE shares SET expires_at_ms = $1")
         .bind(past)
         .execute(&db(app).await)
         .await
@@ -178,4 +180,71 @@ pub fn long_date(date: Date) -> String {
 
 pub async fn get(app: &TestApp, path: &str) -> reqwest::Response {
     app.client.get(app.url(path)).send().await.unwrap()
+}
+
+// ------------------------------------------------ sending, as the window does
+
+/// Send Email(s); returns how many emails it queued.
+pub async fn send(app: &TestApp, share: i64) -> u64 {
+    let receipt = ok(app, "share/send", json!({ "share_id": share })).await;
+    receipt["queued"].as_u64().unwrap()
+}
+
+pub async fn current(app: &TestApp, share: i64) -> Value {
+    ok(app, "share/get", json!({ "share_id": share })).await
+}
+
+/// Each recipient's email and delivery state.
+pub fn deliveries(share: &Value) -> BTreeMap<String, Value> {
+    share["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["email"].as_str().unwrap().to_string(),
+                r["delivery"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Polls the share (as the window does) until `done` holds for it.
+pub async fn wait_for_share(
+    app: &TestApp,
+    share: i64,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let now = current(app, share).await;
+        if done(&now) {
+            return now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up waiting until {what}: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn all_in_state(share: &Value, state: &str) -> bool {
+    deliveries(share).values().all(|d| d["state"] == state)
+}
+
+/// A share of the demo recording to `count` recipients `r1@example.com`, ….
+pub async fn share_to(app: &TestApp, count: usize) -> i64 {
+    let id = share_id(&open(app).await);
+    for n in 1..=count {
+        add_recipient(
+            app,
+            id,
+            &format!("Recipient {n}"),
+            &format!("r{n}@example.com"),
+        )
+        .await;
+    }
+    id
 }

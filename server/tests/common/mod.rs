@@ -7,38 +7,88 @@
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
+    sync::{Arc, Mutex},
 };
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub mod api;
+pub mod postgres;
 pub mod smtp;
 
 pub const DEMO: &[u8] = include_bytes!("../../assets/demo-recording.webm");
 
 pub struct TestApp {
+    /// The server process; killed when the test ends (first: fields drop in
+    /// order, and the sandbox's database goes after it).
+    server: tokio::process::Child,
     pub base: String,
     pub client: reqwest::Client,
-    pub dir: tempfile::TempDir,
+    pub dir: Arc<Sandbox>,
     env: BTreeMap<String, String>,
-    /// The server process; killed when the test ends.
-    server: tokio::process::Child,
+    /// Outbox ids of the emails this process sent, from its log.
+    sent: Arc<Mutex<Vec<i64>>>,
 }
 
-/// Configuration for a server whose files all live in `dir`.
-pub fn test_env(dir: &Path) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (
-            "DATABASE_URL".into(),
-            format!("sqlite://{}", dir.join("share.db").display()),
-        ),
-        ("MEDIA_DIR".into(), dir.join("media").display().to_string()),
-        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
-        (
-            "LEPTOS_SITE_ROOT".into(),
-            dir.join("site").display().to_string(),
-        ),
-    ])
+/// Where one test's server keeps everything: a fresh directory (media,
+/// site, and the SQLite file) and a fresh database. The backend is SQLite
+/// unless `TEST_DATABASE=postgres`: then each sandbox gets its own database
+/// on the PostgreSQL server at `TEST_POSTGRES_URL` (default
+/// `postgres://postgres@127.0.0.1:5432/postgres`), dropped when it ends.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+    database_url: String,
+    postgres: Option<postgres::Database>,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, postgres) = if postgres::wanted() {
+            let database = postgres::Database::create();
+            (database.url(), Some(database))
+        } else {
+            let url = format!("sqlite://{}", dir.path().join("share.db").display());
+            (url, None)
+        };
+        Self {
+            dir,
+            database_url,
+            postgres,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    /// Configuration for a server whose files and data all live here.
+    pub fn env(&self) -> BTreeMap<String, String> {
+        let dir = self.path();
+        BTreeMap::from([
+            ("DATABASE_URL".into(), self.database_url.clone()),
+            ("MEDIA_DIR".into(), dir.join("media").display().to_string()),
+            ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+            (
+                "LEPTOS_SITE_ROOT".into(),
+                dir.join("site").display().to_string(),
+            ),
+        ])
+    }
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The demo rep's password in tests.
@@ -48,8 +98,8 @@ pub const DEMO_EMAIL: &str = "demo@example.com";
 /// A server in demo mode (demo rep and demo recording), with `extra`
 /// settings, and its client signed in as the demo rep.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let mut env = test_env(dir.path());
+    let dir = Sandbox::new();
+    let mut env = dir.env();
     env.insert("DEMO_MODE".into(), "true".into());
     env.insert("DEMO_PASSWORD".into(), DEMO_PASSWORD.into());
     for (key, value) in extra {
@@ -64,8 +114,23 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// A server over an existing directory (database and media already there).
-pub async fn spawn_in(dir: tempfile::TempDir, env: BTreeMap<String, String>) -> TestApp {
+/// A server over an existing sandbox (database and media may be there).
+pub async fn spawn_in(dir: impl Into<Arc<Sandbox>>, env: BTreeMap<String, String>) -> TestApp {
+    // A stuck request fails its test instead of stalling the whole run.
+    // Cookies keep the session, as a browser does.
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    spawn_process(dir.into(), env, client).await
+}
+
+async fn spawn_process(
+    dir: Arc<Sandbox>,
+    env: BTreeMap<String, String>,
+    client: reqwest::Client,
+) -> TestApp {
     let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .current_dir(dir.path())
         .env_clear()
@@ -90,27 +155,29 @@ pub async fn spawn_in(dir: tempfile::TempDir, env: BTreeMap<String, String>) -> 
         }
     };
     // Keep reading the log so the server never blocks on a full pipe; show
-    // errors in the test output.
+    // errors in the test output; keep the ids of the emails it sent.
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let sent_by_server = sent.clone();
     tokio::spawn(async move {
         while let Ok(Some(line)) = log.next_line().await {
             if line.contains("ERROR") || line.contains("panicked") {
                 eprintln!("server: {line}");
             }
+            if line.contains("email sent") {
+                let id = line
+                    .split_once(" id=")
+                    .and_then(|(_, rest)| rest.split(' ').next()?.parse::<i64>().ok());
+                sent_by_server.lock().unwrap().extend(id);
+            }
         }
     });
-    // A stuck request fails its test instead of stalling the whole run.
-    // Cookies keep the session, as a browser does.
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .cookie_store(true)
-        .build()
-        .unwrap();
     TestApp {
+        server,
         base,
         client,
         dir,
         env,
-        server,
+        sent,
     }
 }
 
@@ -146,6 +213,23 @@ impl TestApp {
             app.sign_in(DEMO_EMAIL, &password).await;
         }
         app
+    }
+
+    /// A second server process on the same database and media, as another
+    /// instance behind a load balancer would be; its client shares this
+    /// one's cookies (the same browser).
+    pub async fn another_instance(&self) -> TestApp {
+        spawn_process(self.dir.clone(), self.env.clone(), self.client.clone()).await
+    }
+
+    /// Kills the server the way a crash would (SIGKILL).
+    pub async fn kill(&mut self) {
+        self.server.kill().await.unwrap();
+    }
+
+    /// Outbox ids of the emails this server process has sent so far.
+    pub fn sent_email_ids(&self) -> Vec<i64> {
+        self.sent.lock().unwrap().clone()
     }
 
     pub fn url(&self, path: &str) -> String {

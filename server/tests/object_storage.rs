@@ -1,0 +1,196 @@
+//! Recordings in S3-compatible object storage (`MEDIA_URL=s3://…`), against
+//! a real S3 server on a loopback port: moto's server mode (PyPI), which
+//! `scripts/test.sh` installs.
+
+mod common;
+
+use std::{process::Stdio, time::Duration};
+
+use common::{DEMO, TestApp, api::*, spawn_app_with};
+use reqwest::StatusCode;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const BUCKET: &str = "recordings";
+
+struct S3Server {
+    url: String,
+    _process: tokio::process::Child,
+}
+
+impl S3Server {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut process = tokio::process::Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs");
+        // moto says on stderr when it listens.
+        let mut log = BufReader::new(process.stderr.take().unwrap()).lines();
+        loop {
+            match log.next_line().await.unwrap() {
+                Some(line) if line.contains("Running on") => break,
+                Some(_) => {}
+                None => panic!("moto did not start; install it with pip install 'moto[server]'"),
+            }
+        }
+        tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+        let url = format!("http://127.0.0.1:{port}");
+        // moto takes unsigned requests: create the bucket directly.
+        let created = reqwest::Client::new()
+            .put(format!("{url}/{BUCKET}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "{}", created.status());
+        Self {
+            url,
+            _process: process,
+        }
+    }
+
+    /// Keys and sizes of the objects in the bucket.
+    async fn objects(&self) -> Vec<(String, u64)> {
+        let xml = reqwest::get(format!("{}/{BUCKET}?list-type=2", self.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        xml.split("<Contents>")
+            .skip(1)
+            .map(|entry| {
+                let field = |name: &str| {
+                    let start = entry.find(&format!("<{name}>")).unwrap() + name.len() + 2;
+                    let end = entry.find(&format!("</{name}>")).unwrap();
+                    entry[start..end].to_string()
+                };
+                (field("Key"), field("Size").parse().unwrap())
+            })
+            .collect()
+    }
+}
+
+async fn spawn_on(s3: &S3Server) -> TestApp {
+    spawn_app_with(&[
+        ("MEDIA_URL", &format!("s3://{BUCKET}/team-a")),
+        ("AWS_ENDPOINT", &s3.url),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ])
+    .await
+}
+
+async fn get_range(app: &TestApp, path: &str, range: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("range", range)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn recordings_live_in_the_bucket_and_play_with_byte_ranges() {
+    let s3 = S3Server::start().await;
+    let app = spawn_on(&s3).await;
+
+    // The demo recording went to the bucket, under the prefix; nothing of
+    // it stays on local disk.
+    let objects = s3.objects().await;
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert!(objects[0].0.starts_with("team-a/") && objects[0].0.ends_with(".webm"));
+    assert_eq!(objects[0].1, DEMO.len() as u64);
+    assert!(app.media_files().is_empty(), "{:?}", app.media_files());
+
+    let id = app.recording_ids().await[0];
+    let path = format!("/media/recordings/{id}");
+    let whole = get(&app, &path).await;
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), DEMO);
+
+    let part = get_range(&app, &path, "bytes=1000-1999").await;
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 1000-1999/{}", DEMO.len()).as_str()
+    );
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &DEMO[1000..2000]);
+
+    let tail = get_range(&app, &path, "bytes=-100").await;
+    assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        tail.bytes().await.unwrap().as_ref(),
+        &DEMO[DEMO.len() - 100..]
+    );
+
+    let outside = get_range(&app, &path, &format!("bytes={}-", DEMO.len())).await;
+    assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+
+    // A recipient's link plays from the bucket too.
+    let (_, paths) = shared_with(&app, &["Pat"]).await;
+    let video = get_range(&app, &format!("{}/video", paths[0]), "bytes=0-99").await;
+    assert_eq!(video.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(video.bytes().await.unwrap().as_ref(), &DEMO[..100]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_large_upload_goes_up_in_parts_and_comes_back_whole() {
+    let s3 = S3Server::start().await;
+    let app = spawn_on(&s3).await;
+
+    // 20 MB: three parts of the multipart upload.
+    let mut file = DEMO.to_vec();
+    file.extend((0..20_000_000 - DEMO.len()).map(|n| (n % 251) as u8));
+    let uploaded = app
+        .client
+        .post(app.url("/api/recordings/upload?title=Long%20call"))
+        .header("content-type", "video/webm")
+        .body(file.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let id = uploaded.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    let sizes: Vec<u64> = s3
+        .objects()
+        .await
+        .into_iter()
+        .map(|(_, size)| size)
+        .collect();
+    assert!(sizes.contains(&20_000_000), "{sizes:?}");
+    assert!(app.media_files().is_empty(), "{:?}", app.media_files());
+
+    let path = format!("/media/recordings/{id}");
+    let end = get_range(&app, &path, "bytes=19999000-").await;
+    assert_eq!(end.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(end.bytes().await.unwrap().as_ref(), &file[19_999_000..]);
+    let across_parts = get_range(&app, &path, "bytes=8388000-8389000").await;
+    assert_eq!(
+        across_parts.bytes().await.unwrap().as_ref(),
+        &file[8_388_000..=8_389_000]
+    );
+    let whole = tokio::time::timeout(Duration::from_secs(60), get(&app, &path))
+        .await
+        .unwrap();
+    assert_eq!(whole.bytes().await.unwrap().len(), file.len());
+}
