@@ -216,7 +216,8 @@ impl MediaStore {
                 let file = tower_http::services::ServeFile::new_with_mime(
                     self.path_of(&recording.media_key),
                     &mime,
-                );
+                )
+                .with_buf_chunk_size(read_size(request.headers()));
                 match file.oneshot(request).await {
                     Ok(response) => response.into_response(),
                     Err(infallible) => match infallible {},
@@ -227,6 +228,29 @@ impl MediaStore {
             .headers_mut()
             .insert(http::header::CACHE_CONTROL, cache_control);
         response
+    }
+}
+
+/// Bytes read from disk at a time for one response. Each read is a trip to
+/// a blocking thread, so a bounded range (what players ask for while
+/// seeking) is read in one go, up to 1 MiB; open-ended responses (playback
+/// from a point to the end) use 64 KiB, so a thousand viewers streaming at
+/// once hold little memory.
+fn read_size(headers: &http::HeaderMap) -> usize {
+    const STREAMING: usize = 64 * 1024;
+    const MAX: usize = 1024 * 1024;
+    let bounded = headers
+        .get(http::header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .filter(|v| !v.contains(','))
+        .and_then(|v| v.split_once('-'))
+        .and_then(|(first, last)| Some((first.parse::<u64>().ok()?, last.parse::<u64>().ok()?)));
+    match bounded {
+        Some((first, last)) if last >= first => {
+            usize::try_from(last - first + 1).map_or(MAX, |len| len.clamp(STREAMING, MAX))
+        }
+        _ => STREAMING,
     }
 }
 
@@ -350,6 +374,23 @@ mod tests {
         );
         assert_eq!(std::fs::read(media.path_of(&ingested.key)).unwrap(), DEMO);
         assert_eq!(stored_files(dir.path()), vec![ingested.key]);
+    }
+
+    #[test]
+    fn bounded_ranges_are_read_in_one_go_and_streams_in_small_reads() {
+        let read_size_for = |range: Option<&str>| {
+            let mut headers = http::HeaderMap::new();
+            if let Some(range) = range {
+                headers.insert(http::header::RANGE, range.parse().unwrap());
+            }
+            read_size(&headers)
+        };
+        assert_eq!(read_size_for(None), 64 * 1024);
+        assert_eq!(read_size_for(Some("bytes=0-")), 64 * 1024);
+        assert_eq!(read_size_for(Some("bytes=0-1048575")), 1024 * 1024);
+        assert_eq!(read_size_for(Some("bytes=100-199")), 64 * 1024);
+        assert_eq!(read_size_for(Some("bytes=0-9999999")), 1024 * 1024);
+        assert_eq!(read_size_for(Some("bytes=0-1,5-9")), 64 * 1024);
     }
 
     #[tokio::test]

@@ -42,6 +42,30 @@ pub async fn open_with_sessions(database_url: &str) -> anyhow::Result<(SharedSto
     }
 }
 
+/// A share's comments from a JSON array of `{id, body, at_ms}` (what the
+/// viewer's one-statement lookup returns), in timeline order: untimed
+/// comments first, then by time, as everywhere else.
+fn comments_from_json(json: &str) -> app::store::StoreResult<Vec<app::store::Comment>> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        id: i64,
+        body: String,
+        at_ms: Option<i64>,
+    }
+    let rows: Vec<Row> = serde_json::from_str(json)
+        .map_err(|e| app::store::StoreError::Backend(format!("unreadable comments: {e}")))?;
+    let mut comments: Vec<_> = rows
+        .into_iter()
+        .map(|row| app::store::Comment {
+            id: row.id,
+            body: row.body,
+            at_ms: row.at_ms,
+        })
+        .collect();
+    comments.sort_by_key(|c| (c.at_ms.is_some(), c.at_ms, c.id));
+    Ok(comments)
+}
+
 /// Where sign-in sessions live: a table in the same database, so every
 /// server instance on that database sees the same sessions.
 #[derive(Clone, Debug)]

@@ -480,11 +480,19 @@ impl Store for SqliteStore {
     }
 
     async fn linked_share(&self, code: &str) -> StoreResult<Option<LinkedShare>> {
+        // One statement, one row: every recipient's page view and every
+        // range of their video asks, so no second round trip for the
+        // recording or a row per comment.
         let Some(row) = sqlx::query(
-            "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, s.title, \
-             rep.name AS sender_name, s.expires_at_ms, s.time_zone, s.recording_id, s.sender_id \
+            "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, \
+             s.title AS share_title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
+             rec.id, rec.owner_id, rec.title, rec.created_at_ms, rec.duration_ms, rec.media_key, \
+             rec.content_type, rec.size_bytes, \
+             (SELECT json_group_array(json_object('id', c.id, 'body', c.body, 'at_ms', c.at_ms)) \
+             FROM comments c WHERE c.share_id = s.id) AS comments_json \
              FROM links l JOIN recipients r ON r.id = l.recipient_id \
              JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+             JOIN recordings rec ON rec.id = s.recording_id AND rec.owner_id = s.sender_id \
              WHERE l.code = ? AND l.revoked_at_ms IS NULL AND r.removed_at_ms IS NULL",
         )
         .bind(code)
@@ -494,24 +502,17 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        let share_id: i64 = row.get("share_id");
-        let Some(recording) = self
-            .recording_of_inner(row.get("sender_id"), row.get("recording_id"))
-            .await?
-        else {
-            return Ok(None);
-        };
         Ok(Some(LinkedShare {
             code: row.get("code"),
             recipient_id: row.get("recipient_id"),
             recipient_name: row.get("recipient_name"),
-            share_id,
-            title: row.get("title"),
+            share_id: row.get("share_id"),
+            title: row.get("share_title"),
             sender_name: row.get("sender_name"),
             expires_at: instant(row.get("expires_at_ms")),
             time_zone: row.get("time_zone"),
-            comments: self.comments_of(share_id).await?,
-            recording,
+            comments: super::comments_from_json(row.get("comments_json"))?,
+            recording: recording_from(&row),
         }))
     }
 
