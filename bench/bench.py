@@ -146,7 +146,7 @@ def start_nginx(tmp, root):
 
 
 def media(server, video_link, file, tmp, seconds):
-    log(f"2. media: random 1 MiB ranges of a {os.path.getsize(file) // MIB} MB file, "
+    log(f"2. media: random 1 MiB ranges of a {os.path.getsize(file) / 1e6:.0f} MB file, "
         f"64 connections, {seconds} s each, nginx then ours")
     size = os.path.getsize(file)
     script = os.path.join(ROOT, "bench", "range.lua")
