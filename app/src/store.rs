@@ -34,6 +34,17 @@ impl OutboxWaker {
     }
 }
 
+/// Deletes a recording's media (file or object) once the store has let go
+/// of it; the server provides it as Leptos context.
+#[derive(Clone)]
+pub struct MediaRemover(pub Arc<dyn Fn(String) + Send + Sync>);
+
+impl MediaRemover {
+    pub fn remove(&self, media_key: String) {
+        (self.0)(media_key)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("already exists: {0}")]
@@ -279,6 +290,36 @@ pub struct LinkedShare {
     pub recording: Recording,
 }
 
+/// One of the rep's sent shares, as the Shares page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareSummary {
+    pub id: ShareId,
+    pub recording_id: RecordingId,
+    pub recording_title: String,
+    pub recording_duration_ms: i64,
+    pub title: String,
+    pub expires_at: Timestamp,
+    pub time_zone: String,
+    pub sent_at: Option<Timestamp>,
+    /// Current recipients.
+    pub recipients: i64,
+    /// Opens of all its links.
+    pub opens: i64,
+}
+
+/// What one current recipient of a share did with their link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientActivity {
+    /// `link_code` is `None` once the link was revoked (or before it exists).
+    pub recipient: Recipient,
+    pub link_revoked: bool,
+    pub opens: i64,
+    pub first_open: Option<Timestamp>,
+    pub last_open: Option<Timestamp>,
+    /// What they watched: sorted, disjoint stretches.
+    pub watched: Vec<crate::domain::Watched>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn create_rep(&self, rep: NewRep) -> StoreResult<Rep>;
@@ -404,4 +445,42 @@ pub trait Store: Send + Sync + 'static {
     /// The dev mailbox, newest first.
     async fn mailbox(&self) -> StoreResult<Vec<MailboxEntry>>;
     async fn mailbox_message(&self, id: MailboxId) -> StoreResult<Option<MailboxEntry>>;
+
+    /// The rep's sent shares, newest first.
+    async fn sent_shares(&self, sender: RepId) -> StoreResult<Vec<ShareSummary>>;
+    /// Each current recipient of the rep's share and what they did with
+    /// their link; `None` when the share is not theirs.
+    async fn share_activity(
+        &self,
+        sender: RepId,
+        share: ShareId,
+    ) -> StoreResult<Option<Vec<RecipientActivity>>>;
+    /// Adds stretches the recipient watched to what they watched before
+    /// (merged in the store's transaction, so reports never undo each other).
+    async fn record_watch(
+        &self,
+        recipient: RecipientId,
+        ranges: &[crate::domain::Watched],
+    ) -> StoreResult<()>;
+    /// Revokes the link of one recipient of the rep's share (or, with
+    /// `None`, all of its links) at once; how many were live, `None` when
+    /// the share or recipient is not theirs.
+    async fn revoke_links(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        recipient: Option<RecipientId>,
+    ) -> StoreResult<Option<usize>>;
+    /// Queues the share email once more for a current recipient whose link
+    /// is live; `false` when there is no such recipient of the rep's share.
+    async fn resend_share_email(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        recipient: RecipientId,
+    ) -> StoreResult<bool>;
+    /// Deletes the rep's recording: every link to it is revoked at once and
+    /// it leaves every list; its shares stay as history. Returns its media
+    /// key for the caller to delete, `None` when it is not theirs.
+    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<String>>;
 }

@@ -66,6 +66,22 @@ fn comments_from_json(json: &str) -> app::store::StoreResult<Vec<app::store::Com
     Ok(comments)
 }
 
+/// A recipient's watched stretches from their stored JSON
+/// (`[[start_ms, end_ms], …]`, sorted and disjoint).
+fn watched_from_json(json: &str) -> app::store::StoreResult<Vec<app::domain::Watched>> {
+    let pairs: Vec<[i64; 2]> = serde_json::from_str(json)
+        .map_err(|e| app::store::StoreError::Backend(format!("unreadable watched ranges: {e}")))?;
+    Ok(pairs
+        .into_iter()
+        .map(|[start_ms, end_ms]| app::domain::Watched { start_ms, end_ms })
+        .collect())
+}
+
+fn watched_to_json(ranges: &[app::domain::Watched]) -> String {
+    let pairs: Vec<[i64; 2]> = ranges.iter().map(|w| [w.start_ms, w.end_ms]).collect();
+    serde_json::to_string(&pairs).expect("pairs of numbers serialise")
+}
+
 /// Where sign-in sessions live: a table in the same database, so every
 /// server instance on that database sees the same sessions.
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@
 use std::{collections::HashMap, path::Path, str::FromStr, time::Duration};
 
 use app::{
-    domain::{Expiration, ExpiryPreset},
+    domain::{Expiration, ExpiryPreset, Watched},
     store::*,
 };
 use async_trait::async_trait;
@@ -224,7 +224,8 @@ impl Store for SqliteStore {
 
     async fn recordings_of(&self, owner: RepId) -> StoreResult<Vec<Recording>> {
         let rows = sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE owner_id = ? ORDER BY created_at_ms DESC, id DESC"
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE owner_id = ? AND deleted_at_ms IS NULL \
+             ORDER BY created_at_ms DESC, id DESC"
         ))
         .bind(owner)
         .fetch_all(&self.pool)
@@ -289,7 +290,7 @@ impl Store for SqliteStore {
         let recipients = sqlx::query(
             "SELECT r.id, r.name, r.email, l.code, o.status, o.attempts, o.last_error FROM recipients r \
              LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
-             LEFT JOIN outbox o ON o.recipient_id = r.id AND o.kind = 'share' \
+             LEFT JOIN outbox o ON o.id = (SELECT MAX(id) FROM outbox WHERE recipient_id = r.id AND kind = 'share') \
              WHERE r.share_id = ? AND r.removed_at_ms IS NULL ORDER BY r.id",
         )
         .bind(id)
@@ -493,6 +494,7 @@ impl Store for SqliteStore {
              FROM links l JOIN recipients r ON r.id = l.recipient_id \
              JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
              JOIN recordings rec ON rec.id = s.recording_id AND rec.owner_id = s.sender_id \
+             AND rec.deleted_at_ms IS NULL \
              WHERE l.code = ? AND l.revoked_at_ms IS NULL AND r.removed_at_ms IS NULL",
         )
         .bind(code)
@@ -787,6 +789,222 @@ impl Store for SqliteStore {
         .map_err(backend)?;
         Ok(row.as_ref().map(mailbox_entry_from))
     }
+
+    async fn sent_shares(&self, sender: RepId) -> StoreResult<Vec<ShareSummary>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.recording_id, rec.title AS recording_title, \
+             rec.duration_ms AS recording_duration_ms, s.title, s.expires_at_ms, \
+             s.time_zone, s.sent_at_ms, \
+             (SELECT COUNT(*) FROM recipients r WHERE r.share_id = s.id AND r.removed_at_ms IS NULL) AS recipients, \
+             (SELECT COUNT(*) FROM opens o JOIN recipients r ON r.id = o.recipient_id WHERE r.share_id = s.id) AS opens \
+             FROM shares s JOIN recordings rec ON rec.id = s.recording_id \
+             WHERE s.sender_id = ? AND s.sent_at_ms IS NOT NULL ORDER BY s.sent_at_ms DESC, s.id DESC",
+        )
+        .bind(sender)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|row| ShareSummary {
+                id: row.get("id"),
+                recording_id: row.get("recording_id"),
+                recording_title: row.get("recording_title"),
+                recording_duration_ms: row.get("recording_duration_ms"),
+                title: row.get("title"),
+                expires_at: instant(row.get("expires_at_ms")),
+                time_zone: row.get("time_zone"),
+                sent_at: row.get::<Option<i64>, _>("sent_at_ms").map(instant),
+                recipients: row.get("recipients"),
+                opens: row.get("opens"),
+            })
+            .collect())
+    }
+
+    async fn share_activity(
+        &self,
+        sender: RepId,
+        share: ShareId,
+    ) -> StoreResult<Option<Vec<RecipientActivity>>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        if !owns_share(&mut conn, sender, share).await? {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT r.id, r.name, r.email, r.watched, l.code, l.revoked_at_ms, \
+             o.status, o.attempts, o.last_error, \
+             (SELECT COUNT(*) FROM opens op WHERE op.recipient_id = r.id) AS opens, \
+             (SELECT MIN(op.opened_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS first_open_ms, \
+             (SELECT MAX(op.opened_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS last_open_ms \
+             FROM recipients r LEFT JOIN links l ON l.recipient_id = r.id \
+             LEFT JOIN outbox o ON o.id = (SELECT MAX(id) FROM outbox WHERE recipient_id = r.id AND kind = 'share') \
+             WHERE r.share_id = ? AND r.removed_at_ms IS NULL ORDER BY r.id",
+        )
+        .bind(share)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let revoked = row.get::<Option<i64>, _>("revoked_at_ms").is_some();
+                Ok(RecipientActivity {
+                    recipient: Recipient {
+                        id: row.get("id"),
+                        name: row.get("name"),
+                        email: row.get("email"),
+                        link_code: row.get::<Option<String>, _>("code").filter(|_| !revoked),
+                        delivery: email_status_from(row),
+                    },
+                    link_revoked: revoked,
+                    opens: row.get("opens"),
+                    first_open: row.get::<Option<i64>, _>("first_open_ms").map(instant),
+                    last_open: row.get::<Option<i64>, _>("last_open_ms").map(instant),
+                    watched: super::watched_from_json(row.get("watched"))?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn record_watch(&self, recipient: RecipientId, ranges: &[Watched]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let known: Option<String> = sqlx::query_scalar(
+            // Takes SQLite's write lock first, so two reports are merged one
+            // after the other, never both from the same old value.
+            "UPDATE recipients SET watched = watched WHERE id = ? RETURNING watched",
+        )
+        .bind(recipient)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(known) = known else {
+            return Ok(());
+        };
+        let merged = app::domain::merge_watched(&super::watched_from_json(&known)?, ranges);
+        sqlx::query("UPDATE recipients SET watched = ? WHERE id = ?")
+            .bind(super::watched_to_json(&merged))
+            .bind(recipient)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn revoke_links(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        recipient: Option<RecipientId>,
+    ) -> StoreResult<Option<usize>> {
+        let now = Timestamp::now().as_millisecond();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if !owns_share(&mut tx, sender, share).await? {
+            return Ok(None);
+        }
+        let revoked = match recipient {
+            Some(recipient) => {
+                let theirs: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM recipients WHERE id = ? AND share_id = ? AND removed_at_ms IS NULL",
+                )
+                .bind(recipient)
+                .bind(share)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if theirs.is_none() {
+                    return Ok(None);
+                }
+                sqlx::query(
+                    "UPDATE links SET revoked_at_ms = ? WHERE recipient_id = ? AND revoked_at_ms IS NULL",
+                )
+                .bind(now)
+                .bind(recipient)
+                .execute(&mut *tx)
+                .await
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE links SET revoked_at_ms = ? WHERE revoked_at_ms IS NULL \
+                     AND recipient_id IN (SELECT id FROM recipients WHERE share_id = ?)",
+                )
+                .bind(now)
+                .bind(share)
+                .execute(&mut *tx)
+                .await
+            }
+        }
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(revoked.rows_affected() as usize))
+    }
+
+    async fn resend_share_email(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        recipient: RecipientId,
+    ) -> StoreResult<bool> {
+        let now = Timestamp::now().as_millisecond();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if !owns_share(&mut tx, sender, share).await? {
+            return Ok(false);
+        }
+        let live: Option<i64> = sqlx::query_scalar(
+            "SELECT r.id FROM recipients r JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
+             WHERE r.id = ? AND r.share_id = ? AND r.removed_at_ms IS NULL",
+        )
+        .bind(recipient)
+        .bind(share)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if live.is_none() {
+            return Ok(false);
+        }
+        // Each resend takes the next number: the unique index allows it.
+        sqlx::query(&format!(
+            "INSERT INTO outbox (kind, recipient_id, message_key, next_attempt_at_ms, created_at_ms, resend) \
+             SELECT 'share', ?, {NEW_MESSAGE_KEY}, ?, ?, COALESCE(MAX(resend), 0) + 1 \
+             FROM outbox WHERE recipient_id = ? AND kind = 'share'"
+        ))
+        .bind(recipient)
+        .bind(now)
+        .bind(now)
+        .bind(recipient)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<String>> {
+        let now = Timestamp::now().as_millisecond();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let key: Option<String> = sqlx::query_scalar(
+            "UPDATE recordings SET deleted_at_ms = ? \
+             WHERE id = ? AND owner_id = ? AND deleted_at_ms IS NULL RETURNING media_key",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if key.is_some() {
+            sqlx::query(
+                "UPDATE links SET revoked_at_ms = ? WHERE revoked_at_ms IS NULL AND recipient_id IN \
+                 (SELECT r.id FROM recipients r JOIN shares s ON s.id = r.share_id WHERE s.recording_id = ?)",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(key)
+    }
 }
 
 async fn owns_share(
@@ -892,7 +1110,7 @@ impl SqliteStore {
         id: RecordingId,
     ) -> StoreResult<Option<Recording>> {
         let row = sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE id = ? AND owner_id = ?"
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE id = ? AND owner_id = ? AND deleted_at_ms IS NULL"
         ))
         .bind(id)
         .bind(owner)
