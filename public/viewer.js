@@ -36,3 +36,40 @@ document.addEventListener("click", (event) => {
     credentials: "omit",
   }).catch(() => {});
 })();
+
+// Tell the sender how much was watched: the stretches the browser has played
+// (video.played, already merged), every 10 s while something new was played
+// and once more when the page is hidden or left.
+(() => {
+  const video = document.querySelector("video[data-watched-url]");
+  if (!video) return;
+  const url = video.dataset.watchedUrl;
+  let sent = "[]";
+  const report = (leaving) => {
+    const ranges = [];
+    for (let i = 0; i < video.played.length; i++) {
+      ranges.push([video.played.start(i), video.played.end(i)]);
+    }
+    const body = JSON.stringify({ ranges });
+    if (ranges.length === 0 || body === sent) return;
+    sent = body;
+    if (leaving && navigator.sendBeacon) {
+      navigator.sendBeacon(url, new Blob([body], { type: "application/json" }));
+    } else {
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        keepalive: true,
+        credentials: "omit",
+      }).catch(() => {});
+    }
+  };
+  setInterval(() => report(false), 10_000);
+  video.addEventListener("pause", () => report(false));
+  video.addEventListener("ended", () => report(false));
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") report(true);
+  });
+  window.addEventListener("pagehide", () => report(true));
+})();

@@ -70,7 +70,9 @@ pub fn limits() -> SignInLimits {
 /// The rep's pages: without a signed-in rep they send the browser to
 /// `/signin`, which brings it back afterwards.
 fn is_rep_page(path: &str) -> bool {
-    path == "/" || path == "/recordings" || path.starts_with("/recordings/") || path == "/settings"
+    ["/", "/recordings", "/shares", "/settings"].contains(&path)
+        || path.starts_with("/recordings/")
+        || path.starts_with("/shares/")
 }
 
 /// Sends requests for the rep's pages to `/signin` unless a rep is signed in.

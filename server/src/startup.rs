@@ -162,11 +162,21 @@ fn router(state: AppState, sessions: store::SessionStore) -> Router {
     let links = LinkBase(state.config.short_link_url.to_string());
     let outbox = state.outbox.clone();
     let sign_in_limits = crate::signin::limits();
+    let media = state.media.clone();
+    let media_remover = app::store::MediaRemover(Arc::new(move |key: String| {
+        let media = media.clone();
+        tokio::spawn(async move {
+            if let Err(error) = media.remove(&key).await {
+                tracing::warn!(%error, key, "could not delete a deleted recording's media");
+            }
+        });
+    }));
     let context = move || {
         provide_context(store.clone());
         provide_context(links.clone());
         provide_context(outbox.clone());
         provide_context(sign_in_limits.clone());
+        provide_context(media_remover.clone());
     };
     let session_layer = crate::signin::session_layer(sessions, &state.config.public_url);
 
@@ -192,6 +202,7 @@ fn router(state: AppState, sessions: store::SessionStore) -> Router {
         .route("/l/{code}", get(crate::viewer::page))
         .route("/l/{code}/video", get(crate::viewer::video))
         .route("/l/{code}/opened", post(crate::viewer::opened))
+        .route("/l/{code}/watched", post(crate::viewer::watched))
         .route(crate::viewer::CSS_URL, get(crate::viewer::css))
         .route(crate::viewer::JS_URL, get(crate::viewer::js))
         .leptos_routes_with_context(&state, routes, context, {

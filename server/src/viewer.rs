@@ -7,7 +7,7 @@
 //! recipient or an expired share loses access at once, mid-video included.
 
 use app::{
-    domain::{available_until, format_clock, is_link_code},
+    domain::{available_until, format_clock, is_link_code, parse_watch_report},
     store::{LinkedShare, NewOpen},
 };
 use askama::Template;
@@ -109,6 +109,7 @@ pub async fn page(
         available_until: available_until(share.expires_at, &share.time_zone),
         video_url: format!("/l/{}/video", share.code),
         opened_url: format!("/l/{}/opened", share.code),
+        watched_url: format!("/l/{}/watched", share.code),
         comments: share
             .comments
             .iter()
@@ -205,6 +206,43 @@ pub async fn opened(
     }
 }
 
+/// What the viewer page's script reports while the recording plays: every
+/// stretch the browser has played so far, `[start, end]` in seconds.
+#[derive(Debug, Deserialize)]
+pub struct WatchReport {
+    ranges: Vec<[f64; 2]>,
+}
+
+/// `POST /l/{code}/watched`: adds what the recipient watched to what they
+/// watched before. A report with any range outside the recording (negative,
+/// past its end, backwards) is refused whole and changes nothing.
+pub async fn watched(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+    Json(report): Json<WatchReport>,
+) -> Response {
+    let share = match check(&state, client.ip(), &code).await {
+        Ok(share) => share,
+        Err(problem) => return plain(problem.status(), problem.heading()),
+    };
+    let ranges = match parse_watch_report(&report.ranges, share.recording.duration_ms) {
+        Ok(ranges) => ranges,
+        Err(error) => return plain(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    };
+    match state.store.record_watch(share.recipient_id, &ranges).await {
+        Ok(()) => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            private(&mut response);
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not record what was watched");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, Problem::Server.heading())
+        }
+    }
+}
+
 pub async fn css() -> Response {
     asset("text/css; charset=utf-8", CSS)
 }
@@ -234,6 +272,8 @@ struct ViewerPage<'a> {
     video_url: String,
     /// Where the page's script reports that it was opened.
     opened_url: String,
+    /// Where it reports what was watched.
+    watched_url: String,
     comments: Vec<CommentItem<'a>>,
 }
 
@@ -324,8 +364,8 @@ fn html(status: StatusCode, page: &impl Template) -> Response {
     response
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response {
-    let mut response = (status, text).into_response();
+fn plain(status: StatusCode, text: impl Into<String>) -> Response {
+    let mut response = (status, text.into()).into_response();
     private(&mut response);
     response
 }

@@ -5,11 +5,13 @@ mod auth;
 mod recordings;
 mod settings;
 mod share;
+mod shares;
 
 pub use auth::*;
 pub use recordings::*;
 pub use settings::*;
 pub use share::*;
+pub use shares::*;
 
 /// The refusal helpers the share window's functions use, for the others too.
 #[cfg(feature = "ssr")]

@@ -29,3 +29,28 @@ pub async fn get_recording(id: i64) -> Result<Option<RecordingSummary>, ServerFn
         .map_err(super::ssr::internal)?;
     Ok(recording.map(|r| super::ssr::summary(&r, &rep)))
 }
+
+/// Deletes one of the rep's recordings: every link to it stops working at
+/// once and its media is deleted; its shares stay on the Shares page.
+#[server(endpoint = "recordings/delete")]
+pub async fn delete_recording(id: i64) -> Result<(), ServerFnError> {
+    let (store, rep) = super::ssr::store_and_rep().await?;
+    let deleted = store
+        .delete_recording(rep.id, id)
+        .await
+        .map_err(super::ssr::internal)?;
+    match deleted {
+        Some(media_key) => {
+            if let Some(media) = use_context::<crate::store::MediaRemover>() {
+                media.remove(media_key);
+            }
+            Ok(())
+        }
+        None => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::NOT_FOUND);
+            }
+            Err(ServerFnError::new("There is no such recording."))
+        }
+    }
+}

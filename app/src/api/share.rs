@@ -296,6 +296,11 @@ pub(crate) mod ssr {
             Ok(Self { store, rep, links })
         }
 
+        /// A recipient's link as they receive it.
+        pub fn link(&self, code: &str) -> String {
+            self.links.url(code)
+        }
+
         pub async fn share(&self, id: ShareId) -> Result<Share, ShareError> {
             found(self.store.share_of(self.rep.id, id).await)
         }
@@ -397,7 +402,7 @@ pub(crate) mod ssr {
         }
     }
 
-    fn delivery(status: &EmailStatus) -> Delivery {
+    pub fn delivery(status: &EmailStatus) -> Delivery {
         match status.state {
             EmailState::Queued | EmailState::Sending => Delivery::Queued {
                 retrying: status.last_error.clone(),

@@ -1,0 +1,165 @@
+//! Server functions of the Shares page: the rep's sent shares, what each
+//! recipient did, and control over every link. Changing a share's
+//! expiration uses the Share window's `share/expiration` (the same rules).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::domain::{SentShareView, ShareActivityView, ShareError};
+
+/// The rep's sent shares, newest first.
+#[server(endpoint = "shares/list", input = Json)]
+pub async fn list_shares() -> Result<Vec<SentShareView>, ShareError> {
+    use super::share_ssr::{Ctx, answer, internal};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        let shares = ctx.store.sent_shares(ctx.rep.id).await.map_err(internal)?;
+        Ok(shares
+            .iter()
+            .map(|s| ssr::sent_share(s, &ctx.rep))
+            .collect())
+    })
+    .await
+}
+
+/// One of the rep's shares with each recipient's email, opens and watching.
+#[server(endpoint = "shares/activity", input = Json)]
+pub async fn share_activity(share_id: i64) -> Result<ShareActivityView, ShareError> {
+    use super::share_ssr::{Ctx, answer};
+
+    answer(async move { ssr::activity(&Ctx::load().await?, share_id).await }).await
+}
+
+/// Revokes one recipient's link (or, without `recipient_id`, every link of
+/// the share): from now on it answers "not available".
+#[server(endpoint = "shares/revoke", input = Json)]
+pub async fn revoke_links(
+    share_id: i64,
+    recipient_id: Option<i64>,
+) -> Result<ShareActivityView, ShareError> {
+    use super::share_ssr::{Ctx, answer, found};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        found(
+            ctx.store
+                .revoke_links(ctx.rep.id, share_id, recipient_id)
+                .await,
+        )?;
+        ssr::activity(&ctx, share_id).await
+    })
+    .await
+}
+
+/// Sends a recipient their share email once more (their live link).
+#[server(endpoint = "shares/resend", input = Json)]
+pub async fn resend_email(
+    share_id: i64,
+    recipient_id: i64,
+) -> Result<ShareActivityView, ShareError> {
+    use super::share_ssr::{Ctx, answer, found};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        found(
+            ctx.store
+                .resend_share_email(ctx.rep.id, share_id, recipient_id)
+                .await,
+        )?;
+        if let Some(waker) = use_context::<crate::store::OutboxWaker>() {
+            waker.wake();
+        }
+        ssr::activity(&ctx, share_id).await
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use jiff::{Timestamp, tz::TimeZone};
+
+    use super::super::share_ssr::{Ctx, found, zone};
+    use crate::domain::{
+        RecipientActivityView, SentShareView, ShareActivityView, ShareError, available_until,
+        percent_watched,
+    };
+    use crate::store::{Rep, ShareSummary};
+
+    fn rep_zone(rep: &Rep, share_zone: &str) -> TimeZone {
+        zone(rep.time_zone.as_deref().unwrap_or(share_zone))
+    }
+
+    fn moment(at: Timestamp, tz: &TimeZone) -> String {
+        at.to_zoned_datetime(tz.clone())
+            .strftime("%b %-d, %Y, %-I:%M %p")
+            .to_string()
+    }
+
+    pub fn sent_share(share: &ShareSummary, rep: &Rep) -> SentShareView {
+        let expired = share.expires_at <= Timestamp::now();
+        let last_day = available_until(share.expires_at, &share.time_zone);
+        SentShareView {
+            id: share.id,
+            recording_title: share.recording_title.clone(),
+            title: share.title.clone(),
+            expiry: if expired {
+                format!("Expired after {last_day}")
+            } else {
+                format!("Available until {last_day}")
+            },
+            expired,
+            sent_on: share
+                .sent_at
+                .map(|at| moment(at, &rep_zone(rep, &share.time_zone)))
+                .unwrap_or_default(),
+            recipients: share.recipients,
+            opens: share.opens,
+        }
+    }
+
+    pub async fn activity(ctx: &Ctx, share_id: i64) -> Result<ShareActivityView, ShareError> {
+        let summary = ctx
+            .store
+            .sent_shares(ctx.rep.id)
+            .await
+            .map_err(super::super::share_ssr::internal)?
+            .into_iter()
+            .find(|s| s.id == share_id)
+            .ok_or(ShareError::NotFound)?;
+        let recipients = found(ctx.store.share_activity(ctx.rep.id, share_id).await)?;
+        let duration_ms = summary.recording_duration_ms;
+        let tz = rep_zone(&ctx.rep, &summary.time_zone);
+        Ok(ShareActivityView {
+            share: sent_share(&summary, &ctx.rep),
+            recording_duration_ms: duration_ms,
+            recipients: recipients
+                .iter()
+                .map(|a| RecipientActivityView {
+                    id: a.recipient.id,
+                    name: a.recipient.name.clone(),
+                    email: a.recipient.email.clone(),
+                    link: a.recipient.link_code.as_deref().map(|code| ctx.link(code)),
+                    revoked: a.link_revoked,
+                    delivery: a
+                        .recipient
+                        .delivery
+                        .as_ref()
+                        .map(super::super::share_ssr::delivery),
+                    opens: a.opens,
+                    first_open: a.first_open.map(|at| moment(at, &tz)),
+                    last_open: a.last_open.map(|at| moment(at, &tz)),
+                    percent_watched: percent_watched(&a.watched, duration_ms),
+                    watched: a
+                        .watched
+                        .iter()
+                        .map(|w| {
+                            let d = duration_ms.max(1) as f64;
+                            (w.start_ms as f64 / d, w.end_ms as f64 / d)
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+}
