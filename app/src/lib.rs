@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <a class="brand" href="/recordings">"Share a Recording"</a>
                     <nav aria-label="Main">
                         <A href="/recordings">"Recordings"</A>
+                        <A href="/shares">"Shares"</A>
                         <A href="/settings">"Settings"</A>
                     </nav>
                     <SignOut />
@@ -86,6 +87,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=|| view! { <Redirect path="/recordings" /> } />
                         <Route path=path!("/recordings") view=pages::recordings::RecordingsPage ssr=SsrMode::Async />
                         <Route path=path!("/recordings/:id") view=pages::recording::RecordingPage ssr=SsrMode::Async />
+                        <Route path=path!("/shares") view=pages::shares::SharesPage ssr=SsrMode::Async />
+                        <Route path=path!("/shares/:id") view=pages::shares::SharePage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/signin") view=pages::signin::SignInPage />
                     </Routes>

@@ -3,6 +3,7 @@
 pub mod recording;
 pub mod recordings;
 pub mod settings;
+pub mod shares;
 pub mod signin;
 
 use leptos::prelude::*;

@@ -1,0 +1,297 @@
+//! `/shares`: every share the rep has sent; `/shares/{id}`: who opened it,
+//! how much each recipient watched, and control over every link. Both
+//! refresh every few seconds while open, so an open shows up as it happens.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{list_shares, resend_email, revoke_links, share_activity},
+    domain::{Delivery, RecipientActivityView, SentShareView, ShareActivityView},
+};
+
+/// How often an open page asks again.
+const REFRESH_MS: u64 = 3_000;
+
+/// Refetches `resource` every [`REFRESH_MS`] while the page is open (in the
+/// browser only; the server renders once).
+fn keep_fresh<T>(resource: Resource<T>)
+where
+    T: Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || resource.refetch(),
+            std::time::Duration::from_millis(REFRESH_MS),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
+#[component]
+pub fn SharesPage() -> impl IntoView {
+    let shares = Resource::new(|| (), |_| list_shares());
+    keep_fresh(shares);
+
+    view! {
+        <Title text="Shares" />
+        <h1>"Shares"</h1>
+        // Transition keeps the table on screen while it refreshes.
+        <Transition fallback=|| view! { <p>"Loading shares…"</p> }>
+            {move || Suspend::new(async move {
+                match shares.await {
+                    Ok(list) if list.is_empty() => {
+                        view! {
+                            <p class="empty">
+                                "Nothing shared yet. Share a recording from "
+                                <a href="/recordings">"Recordings"</a> "."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(list) => view! { <ShareTable list /> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ShareTable(list: Vec<SentShareView>) -> impl IntoView {
+    view! {
+        <table class="recordings shares">
+            <thead>
+                <tr>
+                    <th scope="col">"Share"</th>
+                    <th scope="col">"Recording"</th>
+                    <th scope="col">"Sent"</th>
+                    <th scope="col">"Link expiry"</th>
+                    <th scope="col">"Recipients"</th>
+                    <th scope="col">"Opens"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list
+                    .into_iter()
+                    .map(|share| {
+                        view! {
+                            <tr class:expired=share.expired>
+                                <td><a href=format!("/shares/{}", share.id)>{share.title}</a></td>
+                                <td>{share.recording_title}</td>
+                                <td>{share.sent_on}</td>
+                                <td>{share.expiry}</td>
+                                <td>{share.recipients}</td>
+                                <td>{share.opens}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn SharePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let activity = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => share_activity(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    keep_fresh(activity);
+    let notice = RwSignal::new(None::<String>);
+
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match activity.await {
+                    Ok(Some(view)) => view! { <ShareActivity view activity notice /> }.into_any(),
+                    Ok(None) | Err(crate::domain::ShareError::NotFound) => {
+                        super::set_not_found_status();
+                        view! {
+                            <Title text="Share not found" />
+                            <h1>"Share not found"</h1>
+                            <p><a href="/shares">"Back to your shares"</a></p>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+type Activity = Resource<Result<Option<ShareActivityView>, crate::domain::ShareError>>;
+
+/// Runs one action on the share, then shows its outcome and the new state.
+fn act<F>(activity: Activity, notice: RwSignal<Option<String>>, done: &'static str, work: F)
+where
+    F: Future<Output = Result<ShareActivityView, crate::domain::ShareError>> + 'static,
+{
+    leptos::task::spawn_local(async move {
+        match work.await {
+            Ok(_) => notice.set(Some(done.to_string())),
+            Err(error) => notice.set(Some(error.to_string())),
+        }
+        activity.refetch();
+    });
+}
+
+#[component]
+fn ShareActivity(
+    view: ShareActivityView,
+    activity: Activity,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let share_id = view.share.id;
+    let revoke_all = move |_| {
+        act(
+            activity,
+            notice,
+            "Every link of this share is revoked.",
+            revoke_links(share_id, None),
+        )
+    };
+    view! {
+        <Title text=view.share.title.clone() />
+        <article class="share-activity">
+            <p class="breadcrumb"><a href="/shares">"Shares"</a></p>
+            <h1>{view.share.title.clone()}</h1>
+            <p class="meta">
+                {view.share.recording_title.clone()} " · sent " {view.share.sent_on.clone()} " · "
+                {view.share.expiry.clone()}
+            </p>
+            <p role="status" class="notice">{move || notice.get()}</p>
+            <table class="recordings recipients-activity">
+                <thead>
+                    <tr>
+                        <th scope="col">"Recipient"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Opens"</th>
+                        <th scope="col">"Watched"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {view
+                        .recipients
+                        .into_iter()
+                        .map(|recipient| view! { <RecipientRow share_id recipient activity notice /> })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <p>
+                <button type="button" class="danger" on:click=revoke_all>"Revoke all links"</button>
+            </p>
+        </article>
+    }
+}
+
+#[component]
+fn RecipientRow(
+    share_id: i64,
+    recipient: RecipientActivityView,
+    activity: Activity,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = recipient.id;
+    let link = recipient.link.clone();
+    let copy = move |_| {
+        if let Some(link) = link.clone() {
+            leptos::task::spawn_local(async move {
+                let done = crate::share::copy_to_clipboard(&link).await;
+                notice.set(Some(
+                    if done {
+                        "Link copied."
+                    } else {
+                        "Copying was refused by the browser."
+                    }
+                    .into(),
+                ));
+            });
+        }
+    };
+    let resend = move |_| {
+        act(
+            activity,
+            notice,
+            "The email is on its way again.",
+            resend_email(share_id, id),
+        )
+    };
+    let revoke = move |_| {
+        act(
+            activity,
+            notice,
+            "The link is revoked.",
+            revoke_links(share_id, Some(id)),
+        )
+    };
+    let email = match &recipient.delivery {
+        None => "Not sent".to_string(),
+        Some(Delivery::Queued { retrying: None }) => "Queued".into(),
+        Some(Delivery::Queued {
+            retrying: Some(why),
+        }) => format!("Queued, retrying ({why})"),
+        Some(Delivery::Sent) => "Sent".into(),
+        Some(Delivery::Failed { reason }) => format!("Failed: {reason}"),
+    };
+    let opens = match (&recipient.first_open, &recipient.last_open) {
+        (Some(first), Some(last)) if recipient.opens > 1 => {
+            format!("{} (first {first}, last {last})", recipient.opens)
+        }
+        (Some(first), _) => format!("1 ({first})"),
+        _ => "Not opened".into(),
+    };
+    let live = recipient.link.is_some();
+    view! {
+        <tr data-recipient=recipient.email.clone()>
+            <td>
+                <strong>{recipient.name.clone()}</strong>
+                <br />
+                <span class="muted">{recipient.email.clone()}</span>
+                {recipient.revoked.then(|| view! { <br /><span class="tag">"Link revoked"</span> })}
+            </td>
+            <td>{email}</td>
+            <td class="opens">{opens}</td>
+            <td>
+                <span class="percent">{format!("{}%", recipient.percent_watched)}</span>
+                <span
+                    class="watch-bar"
+                    role="img"
+                    aria-label=format!("Watched {}% of the recording", recipient.percent_watched)
+                >
+                    {recipient
+                        .watched
+                        .iter()
+                        .map(|(start, end)| {
+                            let style = format!(
+                                "left: {:.2}%; width: {:.2}%",
+                                start * 100.0,
+                                (end - start) * 100.0,
+                            );
+                            view! { <span class="watch-bar__seen" style=style></span> }
+                        })
+                        .collect_view()}
+                </span>
+            </td>
+            <td class="actions">
+                <button type="button" disabled=!live on:click=copy>"Copy link"</button>
+                <button type="button" disabled=!live on:click=resend>"Resend"</button>
+                <button type="button" class="danger" disabled=!live on:click=revoke>"Revoke link"</button>
+            </td>
+        </tr>
+    }
+}
