@@ -60,6 +60,22 @@ fn table(ids: &Ids) -> Vec<(&'static str, Value)> {
         ),
         ("/api/share/links", json!({ "share_id": ids.share })),
         ("/api/share/send", json!({ "share_id": ids.share })),
+        // The Shares page.
+        ("/api/shares/list", json!({})),
+        ("/api/shares/activity", json!({ "share_id": ids.share })),
+        (
+            "/api/shares/revoke",
+            json!({ "share_id": ids.share, "recipient_id": ids.recipient }),
+        ),
+        (
+            "/api/shares/revoke",
+            json!({ "share_id": ids.share, "recipient_id": null }),
+        ),
+        (
+            "/api/shares/resend",
+            json!({ "share_id": ids.share, "recipient_id": ids.recipient }),
+        ),
+        ("/api/recordings/delete", json!({ "id": ids.recording })),
         // The settings act on the signed-in rep's own account only.
         ("/api/settings/get", json!({})),
         (
@@ -82,7 +98,10 @@ async fn post(
     body: &Value,
 ) -> (StatusCode, String) {
     let request = client.post(app.url(path));
-    let request = if path.starts_with("/api/share/") || path.starts_with("/api/settings/") {
+    let request = if ["/api/share/", "/api/shares/", "/api/settings/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+    {
         request.json(body)
     } else {
         let form: Vec<(String, String)> = body
@@ -177,6 +196,8 @@ async fn every_server_function_and_page_refuses_strangers() {
                     "{text}"
                 );
             }
+            // B has sent nothing.
+            "/api/shares/list" => assert_eq!((status, text.as_str()), (StatusCode::OK, "[]")),
             // Someone else's recording does not exist for B.
             "/api/recordings/get" => assert_eq!((status, text.as_str()), (StatusCode::OK, "null")),
             // B's own account: B's email, B's new name; A's password is not B's.
@@ -196,6 +217,11 @@ async fn every_server_function_and_page_refuses_strangers() {
     }
     let after = ok(&app, "share/get", json!({ "share_id": ids.share })).await;
     assert_eq!(before, after, "nothing of rep A's changed");
+    assert_eq!(
+        app.recording_ids().await,
+        vec![ids.recording],
+        "A's recording is there"
+    );
     let a_drafts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shares WHERE sender_id <> 1")
         .fetch_one(&db(&app).await)
         .await

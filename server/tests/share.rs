@@ -623,7 +623,8 @@ async fn the_viewer_shows_title_sender_expiry_and_timed_comments() {
 
     // The video plays without scripts, from the link's own URL.
     let video = format!(
-        "<video controls preload=\"metadata\" playsinline src=\"{0}/video\" data-opened-url=\"{0}/opened\">",
+        "<video controls preload=\"metadata\" playsinline src=\"{0}/video\" \
+         data-opened-url=\"{0}/opened\" data-watched-url=\"{0}/watched\">",
         paths[0]
     );
     assert!(html.contains(&video), "{html}");

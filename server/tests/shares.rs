@@ -1,0 +1,264 @@
+//! The Shares page's server side: what each recipient watched, the rep's
+//! sent shares with each recipient's activity, revoking and resending links,
+//! and deleting a recording.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{DEMO, TestApp, api::*, smtp::SmtpServer, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn report_watched(app: &TestApp, path: &str, body: Value) -> StatusCode {
+    app.client
+        .post(app.url(&format!("{path}/watched")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn report_open(app: &TestApp, path: &str) {
+    let status = app
+        .client
+        .post(app.url(&format!("{path}/opened")))
+        .json(&json!({ "zone": "Europe/Berlin" }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+async fn activity(app: &TestApp, share: i64) -> Value {
+    ok(app, "shares/activity", json!({ "share_id": share })).await
+}
+
+/// Each recipient's activity by name.
+fn by_name(activity: &Value) -> BTreeMap<String, Value> {
+    activity["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r.clone()))
+        .collect()
+}
+
+/// A sent share of the demo recording to `names`; the share id and the
+/// links' paths in the same order.
+async fn sent_to(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
+    let (share, paths) = shared_with(app, names).await;
+    let id = share_id(&share);
+    assert_eq!(send(app, id).await, names.len() as u64);
+    (id, paths)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_was_watched_is_merged_and_bogus_reports_change_nothing() {
+    let app = spawn_app().await;
+    let (id, paths) = sent_to(&app, &["Pat", "Sam"]).await;
+
+    // The demo recording is 45 s long. Reports overlap, repeat and arrive
+    // out of order, as players send them.
+    for ranges in [
+        json!([[0.0, 10.0]]),
+        json!([[20.0, 30.0], [5.0, 10.0]]),
+        json!([[0.0, 10.0]]),
+    ] {
+        let status = report_watched(&app, &paths[0], json!({ "ranges": ranges })).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{ranges}");
+    }
+    let before = activity(&app, id).await;
+    for bogus in [
+        json!({ "ranges": [[-1.0, 3.0]] }),
+        json!({ "ranges": [[0.0, 300.0]] }),
+        json!({ "ranges": [[9.0, 3.0]] }),
+        json!({ "ranges": [[null, 3.0]] }),
+        json!({ "ranges": [[1.0, 2.0], [40.0, 3600.0]] }),
+        json!({ "ranges": "all of it" }),
+    ] {
+        let status = report_watched(&app, &paths[0], bogus.clone()).await;
+        assert!(status.is_client_error(), "{bogus}: {status}");
+    }
+    assert_eq!(
+        activity(&app, id).await,
+        before,
+        "bogus reports changed nothing"
+    );
+
+    let recipients = by_name(&before);
+    // 20 s of 45 s seen (0–10 and 20–30): 44 %, not the furthest point (66 %).
+    assert_eq!(recipients["Pat"]["percent_watched"], 44);
+    let bar = recipients["Pat"]["watched"].as_array().unwrap();
+    assert_eq!(bar.len(), 2, "{bar:?}");
+    assert_eq!(recipients["Sam"]["percent_watched"], 0);
+
+    let unknown = report_watched(&app, "/l/AAAAAAAAAAAAAAAA", json!({ "ranges": [] })).await;
+    assert_eq!(unknown, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sent_shares_are_listed_newest_first_with_recipients_and_opens() {
+    let app = spawn_app().await;
+    let (first, paths) = sent_to(&app, &["Pat"]).await;
+    report_open(&app, &paths[0]).await;
+    report_open(&app, &paths[0]).await;
+    let (second, _) = sent_to(&app, &["Sam", "Kim"]).await;
+    // A draft is not listed.
+    open(&app).await;
+
+    let list = ok(&app, "shares/list", json!({})).await;
+    let rows: Vec<(i64, i64, i64)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_i64().unwrap(),
+                s["recipients"].as_i64().unwrap(),
+                s["opens"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, vec![(second, 2, 0), (first, 1, 2)]);
+    assert!(
+        list[0]["expiry"]
+            .as_str()
+            .unwrap()
+            .starts_with("Available until ")
+    );
+
+    let pat = &by_name(&activity(&app, first).await)["Pat"];
+    assert_eq!(pat["opens"], 2);
+    assert!(pat["first_open"].is_string() && pat["last_open"].is_string());
+    assert!(pat["link"].as_str().unwrap().contains(&paths[0]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_revoked_link_stops_at_once_and_revoke_all_stops_the_rest() {
+    let app = spawn_app().await;
+    let (id, paths) = sent_to(&app, &["Pat", "Sam"]).await;
+    let pat = by_name(&activity(&app, id).await)["Pat"]["id"].clone();
+
+    ok(
+        &app,
+        "shares/revoke",
+        json!({ "share_id": id, "recipient_id": pat }),
+    )
+    .await;
+    assert_eq!(get(&app, &paths[0]).await.status(), StatusCode::NOT_FOUND);
+    let video = get(&app, &format!("{}/video", paths[0])).await;
+    assert_eq!(video.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, &paths[1]).await.status(), StatusCode::OK);
+    let now = by_name(&activity(&app, id).await);
+    assert_eq!(now["Pat"]["revoked"], true);
+    assert!(now["Pat"]["link"].is_null());
+    // A revoked link gets no more email.
+    let (status, _) = call(
+        &app,
+        "shares/resend",
+        json!({ "share_id": id, "recipient_id": pat }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    ok(
+        &app,
+        "shares/revoke",
+        json!({ "share_id": id, "recipient_id": null }),
+    )
+    .await;
+    assert_eq!(get(&app, &paths[1]).await.status(), StatusCode::NOT_FOUND);
+    assert!(
+        by_name(&activity(&app, id).await)
+            .values()
+            .all(|r| r["revoked"] == true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn resend_sends_the_recipient_one_more_email() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(&[("SMTP_URL", &smtp.url())]).await;
+    let (id, paths) = sent_to(&app, &["Pat", "Sam"]).await;
+    smtp.wait_for(2).await;
+    let pat = by_name(&activity(&app, id).await)["Pat"]["id"].clone();
+
+    ok(
+        &app,
+        "shares/resend",
+        json!({ "share_id": id, "recipient_id": pat }),
+    )
+    .await;
+    wait_for_share(&app, id, "the resend is sent", |s| all_in_state(s, "sent")).await;
+    let received = smtp.wait_for(3).await;
+    let to_pat: Vec<_> = received
+        .iter()
+        .filter(|m| m.rcpt_to == "pat@example.com")
+        .collect();
+    assert_eq!((received.len(), to_pat.len()), (3, 2));
+    assert_ne!(to_pat[0].message_id, to_pat[1].message_id);
+    assert!(
+        to_pat
+            .iter()
+            .all(|m| m.text.as_deref().unwrap().contains(&paths[0]))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
+    let app = spawn_app().await;
+    let uploaded: Value = app
+        .client
+        .post(app.url("/api/recordings/upload?title=Call%20to%20delete"))
+        .body(DEMO)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let recording = uploaded["id"].as_i64().unwrap();
+    let share = ok(
+        &app,
+        "share/open",
+        json!({ "recording_id": recording, "browser_time_zone": ZONE }),
+    )
+    .await;
+    let id = share_id(&share);
+    add_recipient(&app, id, "Pat", "pat@example.com").await;
+    send(&app, id).await;
+    let share = current(&app, id).await;
+    let path = path_of(links(&share)[0].1.as_deref().unwrap());
+    assert_eq!(get(&app, &path).await.status(), StatusCode::OK);
+    assert_eq!(app.media_files().len(), 2);
+
+    let delete = |id: i64| {
+        app.client
+            .post(app.url("/api/recordings/delete"))
+            .form(&[("id", id.to_string())])
+            .send()
+    };
+    assert_eq!(delete(recording).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get(&app, &path).await.status(), StatusCode::NOT_FOUND);
+    let video = get(&app, &format!("{path}/video")).await;
+    assert_eq!(video.status(), StatusCode::NOT_FOUND);
+    assert!(!app.recording_ids().await.contains(&recording));
+    let media = get(&app, &format!("/media/recordings/{recording}")).await;
+    assert_eq!(media.status(), StatusCode::NOT_FOUND);
+    // The file goes right after the answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.media_files().len() > 1 {
+        assert!(std::time::Instant::now() < deadline, "the media file stays");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The share stays in the list, as history.
+    let list = ok(&app, "shares/list", json!({})).await;
+    assert_eq!(list[0]["id"], id);
+    assert_eq!(
+        delete(recording).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
