@@ -446,8 +446,13 @@ pub trait Store: Send + Sync + 'static {
     async fn mailbox(&self) -> StoreResult<Vec<MailboxEntry>>;
     async fn mailbox_message(&self, id: MailboxId) -> StoreResult<Option<MailboxEntry>>;
 
-    /// The rep's sent shares, newest first.
-    async fn sent_shares(&self, sender: RepId) -> StoreResult<Vec<ShareSummary>>;
+    /// The rep's sent shares, newest first; with `only`, just that one (if
+    /// it is theirs and was sent).
+    async fn sent_shares(
+        &self,
+        sender: RepId,
+        only: Option<ShareId>,
+    ) -> StoreResult<Vec<ShareSummary>>;
     /// Each current recipient of the rep's share and what they did with
     /// their link; `None` when the share is not theirs.
     async fn share_activity(

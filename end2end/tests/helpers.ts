@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { expect, Page } from '@playwright/test';
+import { APIRequestContext, expect, Page } from '@playwright/test';
 
 export const DEMO_TITLE = 'Demo recording: product walkthrough';
 
@@ -65,4 +65,12 @@ export function receivedMail(maildir: string): Mail[] {
 /** The open Share Recording window. */
 export function shareDialog(page: Page) {
   return page.getByRole('dialog', { name: 'Share Recording' });
+}
+
+/** Calls server function `endpoint` (under /api/) as the signed-in rep of
+ * `api`; it must succeed. Returns its JSON answer. */
+export async function callApi(api: APIRequestContext, endpoint: string, data: object) {
+  const response = await api.post(`/api/${endpoint}`, { data });
+  expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
+  return response.json();
 }

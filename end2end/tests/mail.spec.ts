@@ -1,6 +1,6 @@
 import { test, expect, request as apiRequest } from '@playwright/test';
 import { execFileSync } from 'child_process';
-import { DEMO_TITLE, openApp, receivedMail, shareDialog, sql } from './helpers';
+import { DEMO_TITLE, callApi, openApp, receivedMail, shareDialog, sql } from './helpers';
 import { mailBaseURL, mailDataDir, maildir, mailState } from '../playwright.config';
 
 const OPENED = 'Your Shared Recording Was Opened';
@@ -45,11 +45,7 @@ test('with no SMTP server, Send Email(s) lands in the dev mailbox and its link o
 test('opening a link notifies the sender once, with both time zones named', async ({ browser }) => {
   // A share from a rep in Berlin, through the server that sends real email.
   const api = await apiRequest.newContext({ baseURL: mailBaseURL, storageState: mailState });
-  const call = async (endpoint: string, data: object) => {
-    const response = await api.post(`/api/${endpoint}`, { data });
-    expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
-    return response.json();
-  };
+  const call = (endpoint: string, data: object) => callApi(api, endpoint, data);
   const recordingId = (sql('SELECT id FROM recordings', mailDataDir)[0] as number[])[0];
   const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'Europe/Berlin' });
   await call('share/recipient/add', { share_id: share.id, name: 'Ada Lovelace', email: 'ada@example.com' });

@@ -1,6 +1,6 @@
 import { expect, request as apiRequest, test } from '@playwright/test';
 import { mailBaseURL, mailDataDir, maildir, mailState } from '../playwright.config';
-import { receivedMail, sql } from './helpers';
+import { callApi, receivedMail, sql } from './helpers';
 
 const RECIPIENT = 'grace@example.com';
 
@@ -8,11 +8,7 @@ test('the Shares page shows an open and what was watched as it happens, and cont
   test.setTimeout(120_000);
   // A share sent through the server that sends real email.
   const api = await apiRequest.newContext({ baseURL: mailBaseURL, storageState: mailState });
-  const call = async (endpoint: string, data: object) => {
-    const response = await api.post(`/api/${endpoint}`, { data });
-    expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
-    return response.json();
-  };
+  const call = (endpoint: string, data: object) => callApi(api, endpoint, data);
   const recordingId = (sql('SELECT id FROM recordings', mailDataDir)[0] as number[])[0];
   const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
   await call('share/recipient/add', { share_id: share.id, name: 'Grace Hopper', email: RECIPIENT });
@@ -60,8 +56,15 @@ test('the Shares page shows an open and what was watched as it happens, and cont
   await expect(row.locator('.percent')).toHaveText(/^4[3-6]%$/, { timeout: 15_000 });
   await expect(row.locator('.watch-bar__seen')).toHaveCount(2);
 
-  // Resend: a second email at the SMTP server, with the same link.
-  await row.getByRole('button', { name: 'Resend' }).click();
+  // Resend, by keyboard: the focus survives the page's refreshes; a second
+  // email arrives at the SMTP server, with the same link.
+  const resend = row.getByRole('button', { name: 'Resend' });
+  await resend.focus();
+  for (let i = 0; i < 2; i++) {
+    await rep.waitForResponse((r) => r.url().endsWith('/api/shares/activity') && r.ok());
+  }
+  await expect(resend).toBeFocused();
+  await rep.keyboard.press('Enter');
   await expect.poll(() => toGrace().length).toBe(2);
   expect(toGrace()[1].text).toContain(link);
 
@@ -79,4 +82,45 @@ test('the Shares page shows an open and what was watched as it happens, and cont
   await recipientContext.close();
   await repContext.close();
   await api.dispose();
+});
+
+test('Change expiration to a past day ends the link (410); a refresh keeps the day being typed, and the focus', async ({ page, request }) => {
+  const call = (endpoint: string, data: object) => callApi(request, endpoint, data);
+  const recordingId = (sql('SELECT id FROM recordings ORDER BY id LIMIT 1')[0] as number[])[0];
+  const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
+  await call('share/title', { share_id: share.id, title: 'Expiring soon' });
+  await call('share/recipient/add', { share_id: share.id, name: 'Alan Turing', email: 'alan@example.com' });
+  await call('share/send', { share_id: share.id });
+  const activity = await call('shares/activity', { share_id: share.id });
+  const link = new URL(activity.recipients[0].link).pathname;
+  expect((await request.get(link)).status()).toBe(200);
+
+  await page.goto(`/shares/${share.id}`);
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await expect(page.getByRole('heading', { level: 1, name: 'Expiring soon' })).toBeVisible();
+  const lastDay = page.getByLabel('Links work through');
+  await expect(lastDay).toHaveValue(activity.share.last_day);
+
+  // The page refreshes every few seconds; what the rep is typing stays.
+  await lastDay.fill('2026-01-15');
+  // Two refreshes: the first has surely been rendered once the second arrives.
+  for (let i = 0; i < 2; i++) {
+    await page.waitForResponse((r) => r.url().endsWith('/api/shares/activity') && r.ok());
+  }
+  await expect(lastDay).toHaveValue('2026-01-15');
+  await expect(lastDay).toBeFocused();
+
+  await page.getByRole('button', { name: 'Change expiration' }).click();
+  await expect(page.getByRole('status')).toHaveText('Expiration changed. Expired after Thu, Jan 15, 2026.');
+  await expect(page.locator('.meta')).toContainText('Expired after Thu, Jan 15, 2026');
+  expect((await request.get(link)).status()).toBe(410);
+  const recipient = await page.context().browser()!.newContext({ storageState: { cookies: [], origins: [] } });
+  const viewer = await recipient.newPage();
+  expect((await viewer.goto(`${new URL(page.url()).origin}${link}`))!.status()).toBe(410);
+  await recipient.close();
+
+  // The list shows it expired too.
+  await page.getByRole('link', { name: 'Shares' }).first().click();
+  const row = page.getByRole('row', { name: /Expiring soon/ });
+  await expect(row).toContainText('Expired after Thu, Jan 15, 2026');
 });

@@ -72,6 +72,10 @@ fn table(ids: &Ids) -> Vec<(&'static str, Value)> {
             json!({ "share_id": ids.share, "recipient_id": null }),
         ),
         (
+            "/api/shares/expiration",
+            json!({ "share_id": ids.share, "end_date": "2020-01-01" }),
+        ),
+        (
             "/api/shares/resend",
             json!({ "share_id": ids.share, "recipient_id": ids.recipient }),
         ),

@@ -132,7 +132,11 @@ async fn sent_shares_are_listed_newest_first_with_recipients_and_opens() {
 
     let pat = &by_name(&activity(&app, first).await)["Pat"];
     assert_eq!(pat["opens"], 2);
-    assert!(pat["first_open"].is_string() && pat["last_open"].is_string());
+    // In the rep's zone (the share's, until the rep picks one), named.
+    for open in [&pat["first_open"], &pat["last_open"]] {
+        let open = open.as_str().unwrap();
+        assert!(open.ends_with(" EST") || open.ends_with(" EDT"), "{open}");
+    }
     assert!(pat["link"].as_str().unwrap().contains(&paths[0]));
 }
 
@@ -175,6 +179,67 @@ async fn a_revoked_link_stops_at_once_and_revoke_all_stops_the_rest() {
         by_name(&activity(&app, id).await)
             .values()
             .all(|r| r["revoked"] == true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_past_expiration_ends_the_links_and_a_later_one_brings_them_back() {
+    let app = spawn_app().await;
+    let (id, paths) = sent_to(&app, &["Pat", "Sam"]).await;
+    let video = format!("{}/video", paths[0]);
+    let before = activity(&app, id).await;
+
+    // Bad dates are refused and change nothing.
+    for bad in ["", "next week", "2026-02-30"] {
+        let error = refused(
+            &app,
+            "shares/expiration",
+            json!({ "share_id": id, "end_date": bad }),
+        )
+        .await;
+        assert_eq!(error["Invalid"]["field"], "EndDate", "{bad}: {error}");
+    }
+    assert_eq!(activity(&app, id).await, before);
+    assert_eq!(get(&app, &paths[0]).await.status(), StatusCode::OK);
+
+    // A day in the past ends every link of the share at once.
+    let changed = ok(
+        &app,
+        "shares/expiration",
+        json!({ "share_id": id, "end_date": "2026-01-15" }),
+    )
+    .await;
+    assert_eq!(changed["share"]["last_day"], "2026-01-15");
+    assert_eq!(changed["share"]["expired"], true);
+    assert_eq!(
+        changed["share"]["expiry"],
+        "Expired after Thu, Jan 15, 2026"
+    );
+    for path in [&paths[0], &paths[1], &video] {
+        assert_eq!(get(&app, path).await.status(), StatusCode::GONE, "{path}");
+    }
+    // The Share window reads the same custom range back.
+    let share = current(&app, id).await;
+    assert_eq!(share["expiration"]["preset"], "Custom");
+    assert_eq!(share["expiration"]["end_date"], "2026-01-15");
+
+    // A later day opens them again, through the whole of that day.
+    let later = ok(
+        &app,
+        "shares/expiration",
+        json!({ "share_id": id, "end_date": "2099-12-31" }),
+    )
+    .await;
+    assert_eq!(later["share"]["expired"], false);
+    assert_eq!(
+        later["share"]["expiry"],
+        "Available until Thu, Dec 31, 2099"
+    );
+    assert_eq!(get(&app, &paths[0]).await.status(), StatusCode::OK);
+    assert_eq!(get(&app, &video).await.status(), StatusCode::OK);
+    assert_eq!(
+        ok(&app, "shares/list", json!({})).await[0]["last_day"],
+        "2099-12-31"
     );
 }
 

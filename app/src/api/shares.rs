@@ -1,6 +1,5 @@
 //! Server functions of the Shares page: the rep's sent shares, what each
-//! recipient did, and control over every link. Changing a share's
-//! expiration uses the Share window's `share/expiration` (the same rules).
+//! recipient did, and control over every link.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -14,7 +13,11 @@ pub async fn list_shares() -> Result<Vec<SentShareView>, ShareError> {
 
     answer(async move {
         let ctx = Ctx::load().await?;
-        let shares = ctx.store.sent_shares(ctx.rep.id).await.map_err(internal)?;
+        let shares = ctx
+            .store
+            .sent_shares(ctx.rep.id, None)
+            .await
+            .map_err(internal)?;
         Ok(shares
             .iter()
             .map(|s| ssr::sent_share(s, &ctx.rep))
@@ -75,6 +78,32 @@ pub async fn resend_email(
     .await
 }
 
+/// Sets the last day the share's links work. Unlike the Share window, a day
+/// that has passed is accepted: it ends every link of the share at once.
+#[server(endpoint = "shares/expiration", input = Json)]
+pub async fn change_expiration(
+    share_id: i64,
+    end_date: String,
+) -> Result<ShareActivityView, ShareError> {
+    use super::share_ssr::{Ctx, answer, found, zone};
+    use crate::domain::{Field, ended_on};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        let share = ctx.share(share_id).await?;
+        let expiration = ended_on(&share.expiration, &end_date)
+            .map_err(|e| ShareError::invalid(Field::EndDate, e))?;
+        let expires_at = expiration.expires_at(&zone(&share.time_zone));
+        found(
+            ctx.store
+                .set_share_expiration(ctx.rep.id, share_id, &expiration, expires_at)
+                .await,
+        )?;
+        ssr::activity(&ctx, share_id).await
+    })
+    .await
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use jiff::{Timestamp, tz::TimeZone};
@@ -82,7 +111,7 @@ mod ssr {
     use super::super::share_ssr::{Ctx, found, zone};
     use crate::domain::{
         RecipientActivityView, SentShareView, ShareActivityView, ShareError, available_until,
-        percent_watched,
+        last_day_of, percent_watched,
     };
     use crate::store::{Rep, ShareSummary};
 
@@ -92,7 +121,7 @@ mod ssr {
 
     fn moment(at: Timestamp, tz: &TimeZone) -> String {
         at.to_zoned_datetime(tz.clone())
-            .strftime("%b %-d, %Y, %-I:%M %p")
+            .strftime("%b %-d, %Y, %-I:%M %p %Z")
             .to_string()
     }
 
@@ -109,6 +138,7 @@ mod ssr {
                 format!("Available until {last_day}")
             },
             expired,
+            last_day: last_day_of(share.expires_at, &share.time_zone).to_string(),
             sent_on: share
                 .sent_at
                 .map(|at| moment(at, &rep_zone(rep, &share.time_zone)))
@@ -121,11 +151,10 @@ mod ssr {
     pub async fn activity(ctx: &Ctx, share_id: i64) -> Result<ShareActivityView, ShareError> {
         let summary = ctx
             .store
-            .sent_shares(ctx.rep.id)
+            .sent_shares(ctx.rep.id, Some(share_id))
             .await
             .map_err(super::super::share_ssr::internal)?
-            .into_iter()
-            .find(|s| s.id == share_id)
+            .pop()
             .ok_or(ShareError::NotFound)?;
         let recipients = found(ctx.store.share_activity(ctx.rep.id, share_id).await)?;
         let duration_ms = summary.recording_duration_ms;

@@ -14,6 +14,8 @@ pub struct SentShareView {
     /// e.g. "Available until Mon, Dec 28, 2026" or "Expired on …".
     pub expiry: String,
     pub expired: bool,
+    /// The last day the links work, as `YYYY-MM-DD` (for the date field).
+    pub last_day: String,
     /// When it was first sent, in the rep's zone.
     pub sent_on: String,
     pub recipients: i64,
@@ -38,7 +40,7 @@ pub struct RecipientActivityView {
     pub revoked: bool,
     pub delivery: Option<Delivery>,
     pub opens: i64,
-    /// In the rep's zone, e.g. "Nov 28, 2026, 4:12 PM".
+    /// In the rep's zone, e.g. "Nov 28, 2026, 4:12 PM EST".
     pub first_open: Option<String>,
     pub last_open: Option<String>,
     /// Share of the recording actually seen, 0–100.

@@ -185,12 +185,32 @@ pub fn long_date(date: Date) -> String {
     date.strftime("%a, %b %-d, %Y").to_string()
 }
 
-/// "Tue, Mar 3, 2026": the last day a link expiring at `expires_at` works,
-/// in `time_zone` (it stops at the first moment of the next day there).
-pub fn available_until(expires_at: jiff::Timestamp, time_zone: &str) -> String {
+/// The last day a link expiring at `expires_at` works, in `time_zone` (it
+/// stops at the first moment of the next day there).
+pub fn last_day_of(expires_at: jiff::Timestamp, time_zone: &str) -> Date {
     let tz = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let first_expired_day = expires_at.to_zoned_datetime(tz).date();
-    long_date(first_expired_day.yesterday().unwrap_or(first_expired_day))
+    first_expired_day.yesterday().unwrap_or(first_expired_day)
+}
+
+/// "Tue, Mar 3, 2026": [`last_day_of`] as the pages and emails show it.
+pub fn available_until(expires_at: jiff::Timestamp, time_zone: &str) -> String {
+    long_date(last_day_of(expires_at, time_zone))
+}
+
+/// A new last day chosen for a share that was already sent: any valid date,
+/// today or earlier included (ending the links is what a rep may want).
+/// The start moves back with it when needed, so the custom range stays whole.
+pub fn ended_on(current: &Expiration, end: &str) -> Result<Expiration, ExpirationError> {
+    let end: Date = end
+        .trim()
+        .parse()
+        .map_err(|_| ExpirationError::BadEndDate)?;
+    Ok(Expiration::from_stored(
+        ExpiryPreset::Custom,
+        current.start().min(end),
+        Some(end),
+    ))
 }
 
 #[cfg(test)]
@@ -317,6 +337,30 @@ mod tests {
             parse(ExpiryPreset::Days30, "2026-05-01", None, today),
             Err(ExpirationError::AlreadyExpired)
         );
+    }
+
+    #[test]
+    fn a_new_last_day_may_be_in_the_past_and_pulls_the_start_back() {
+        let current = parse(ExpiryPreset::Days30, "2026-06-10", None, date(2026, 6, 10)).unwrap();
+        let later = ended_on(&current, "2026-08-01").unwrap();
+        assert_eq!(
+            (later.start(), later.last_day()),
+            (date(2026, 6, 10), date(2026, 8, 1))
+        );
+        let past = ended_on(&current, " 2026-06-01 ").unwrap();
+        assert_eq!(past.preset(), ExpiryPreset::Custom);
+        assert_eq!(
+            (past.start(), past.last_day()),
+            (date(2026, 6, 1), date(2026, 6, 1))
+        );
+        let utc = TimeZone::UTC;
+        assert_eq!(past.expires_at(&utc).to_string(), "2026-06-02T00:00:00Z");
+        assert_eq!(last_day_of(past.expires_at(&utc), "UTC"), date(2026, 6, 1));
+        assert_eq!(
+            ended_on(&current, "someday"),
+            Err(ExpirationError::BadEndDate)
+        );
+        assert_eq!(ended_on(&current, ""), Err(ExpirationError::BadEndDate));
     }
 
     #[test]

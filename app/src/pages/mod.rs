@@ -8,6 +8,18 @@ pub mod signin;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// The current route's numeric `:id`; `None` when it is not a number.
+pub fn route_id() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    }
+}
 
 /// Marks the response 404 when rendered on the server.
 pub fn set_not_found_status() {

@@ -4,10 +4,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
+use super::route_id;
 use crate::{
-    api::{list_shares, resend_email, revoke_links, share_activity},
+    api::{change_expiration, list_shares, resend_email, revoke_links, share_activity},
     domain::{Delivery, RecipientActivityView, SentShareView, ShareActivityView},
 };
 
@@ -96,13 +96,7 @@ fn ShareTable(list: Vec<SentShareView>) -> impl IntoView {
 
 #[component]
 pub fn SharePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
+    let id = route_id();
     let activity = Resource::new(id, |id| async move {
         match id {
             Some(id) => share_activity(id).await.map(Some),
@@ -111,12 +105,15 @@ pub fn SharePage() -> impl IntoView {
     });
     keep_fresh(activity);
     let notice = RwSignal::new(None::<String>);
+    // The date being typed lives here, outside the part that refreshes, so a
+    // refresh never overwrites it; `None` shows the share's current last day.
+    let last_day = RwSignal::new(None::<String>);
 
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match activity.await {
-                    Ok(Some(view)) => view! { <ShareActivity view activity notice /> }.into_any(),
+                    Ok(Some(view)) => view! { <ShareActivity view activity notice last_day /> }.into_any(),
                     Ok(None) | Err(crate::domain::ShareError::NotFound) => {
                         super::set_not_found_status();
                         view! {
@@ -154,8 +151,27 @@ fn ShareActivity(
     view: ShareActivityView,
     activity: Activity,
     notice: RwSignal<Option<String>>,
+    last_day: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let share_id = view.share.id;
+    let current_last_day = view.share.last_day.clone();
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(day) = last_day.get_untracked() else {
+            notice.set(Some("Pick the last day the links work.".into()));
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match change_expiration(share_id, day).await {
+                Ok(view) => {
+                    last_day.set(None);
+                    notice.set(Some(format!("Expiration changed. {}.", view.share.expiry)));
+                }
+                Err(error) => notice.set(Some(error.to_string())),
+            }
+            activity.refetch();
+        });
+    };
     let revoke_all = move |_| {
         act(
             activity,
@@ -192,9 +208,20 @@ fn ShareActivity(
                         .collect_view()}
                 </tbody>
             </table>
-            <p>
+            <div class="share-controls">
+                <form class="expiration-form" on:submit=change>
+                    <label for="share-last-day">"Links work through"</label>
+                    <input
+                        id="share-last-day"
+                        type="date"
+                        required
+                        prop:value=move || last_day.get().unwrap_or_else(|| current_last_day.clone())
+                        on:input=move |ev| last_day.set(Some(event_target_value(&ev)))
+                    />
+                    <button type="submit">"Change expiration"</button>
+                </form>
                 <button type="button" class="danger" on:click=revoke_all>"Revoke all links"</button>
-            </p>
+            </div>
         </article>
     }
 }

@@ -790,7 +790,11 @@ impl Store for SqliteStore {
         Ok(row.as_ref().map(mailbox_entry_from))
     }
 
-    async fn sent_shares(&self, sender: RepId) -> StoreResult<Vec<ShareSummary>> {
+    async fn sent_shares(
+        &self,
+        sender: RepId,
+        only: Option<ShareId>,
+    ) -> StoreResult<Vec<ShareSummary>> {
         let rows = sqlx::query(
             "SELECT s.id, s.recording_id, rec.title AS recording_title, \
              rec.duration_ms AS recording_duration_ms, s.title, s.expires_at_ms, \
@@ -798,9 +802,12 @@ impl Store for SqliteStore {
              (SELECT COUNT(*) FROM recipients r WHERE r.share_id = s.id AND r.removed_at_ms IS NULL) AS recipients, \
              (SELECT COUNT(*) FROM opens o JOIN recipients r ON r.id = o.recipient_id WHERE r.share_id = s.id) AS opens \
              FROM shares s JOIN recordings rec ON rec.id = s.recording_id \
-             WHERE s.sender_id = ? AND s.sent_at_ms IS NOT NULL ORDER BY s.sent_at_ms DESC, s.id DESC",
+             WHERE s.sender_id = ? AND s.sent_at_ms IS NOT NULL AND (? IS NULL OR s.id = ?) \
+             ORDER BY s.sent_at_ms DESC, s.id DESC",
         )
         .bind(sender)
+        .bind(only)
+        .bind(only)
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
