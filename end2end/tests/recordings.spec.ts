@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import * as fs from 'fs';
 import * as path from 'path';
 import { DEMO_TITLE, openApp, videoState } from './helpers';
 
@@ -90,4 +91,35 @@ test('uploading a video shows progress and adds it to the list; a non-video is r
   await page.getByRole('button', { name: 'Upload' }).click();
   await expect(page.getByRole('alert')).toContainText('not a video');
   await expect(page.getByRole('link', { name: 'notes' })).toHaveCount(0);
+});
+
+test('deleting a recording asks first, then removes it and its video', async ({ page, request }) => {
+  const uploaded = await request.post('/api/recordings/upload?title=Call%20to%20delete', {
+    data: fs.readFileSync(demoFile),
+  });
+  expect(uploaded.status()).toBe(201);
+  const { id } = await uploaded.json();
+  expect((await request.get(`/media/recordings/${id}`)).status()).toBe(200);
+
+  await openApp(page, `/recordings/${id}`);
+  const remove = page.getByRole('button', { name: 'Delete recording' });
+
+  // Cancelling the confirmation changes nothing.
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await remove.click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Call to delete' })).toBeVisible();
+  expect((await request.get(`/media/recordings/${id}`)).status()).toBe(200);
+
+  let question = '';
+  page.once('dialog', (dialog) => {
+    question = dialog.message();
+    return dialog.accept();
+  });
+  await remove.click();
+  await expect(page).toHaveURL(/\/recordings$/);
+  expect(question).toContain('Every link to it stops working');
+  await expect(page.getByRole('link', { name: DEMO_TITLE })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Call to delete' })).toHaveCount(0);
+  expect((await request.get(`/media/recordings/${id}`)).status()).toBe(404);
+  expect((await page.goto(`/recordings/${id}`))!.status()).toBe(404);
 });

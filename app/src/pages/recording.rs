@@ -2,24 +2,18 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api::get_recording,
+    api::{delete_recording, get_recording},
     domain::{RecordingSummary, format_clock},
-    pages::set_not_found_status,
+    pages::{route_id, set_not_found_status},
     share::ShareDialog,
 };
 
 #[component]
 pub fn RecordingPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
+    let id = route_id();
     let recording = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_recording(id).await,
@@ -56,6 +50,33 @@ fn RecordingDetails(
     sharing: RwSignal<Option<RecordingSummary>>,
 ) -> impl IntoView {
     let to_share = recording.clone();
+    let id = recording.id;
+    let navigate = use_navigate();
+    let deleting = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let delete = move |_| {
+        let confirmed = window()
+            .confirm_with_message(
+                "Delete this recording? Every link to it stops working and the video is deleted. \
+                 This cannot be undone.",
+            )
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        deleting.set(true);
+        failure.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match delete_recording(id).await {
+                Ok(()) => navigate("/recordings", Default::default()),
+                Err(error) => {
+                    failure.set(Some(format!("The recording was not deleted: {error}")));
+                    deleting.set(false);
+                }
+            }
+        });
+    };
     view! {
         <Title text=recording.title.clone() />
         <article class="recording">
@@ -74,6 +95,12 @@ fn RecordingDetails(
             <video class="player" controls preload="metadata" src=recording.media_url()>
                 "Your browser cannot play this video."
             </video>
+            <p class="recording__danger">
+                <button type="button" class="danger" disabled=move || deleting.get() on:click=delete>
+                    {move || if deleting.get() { "Deleting…" } else { "Delete recording" }}
+                </button>
+            </p>
+            {move || failure.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
         </article>
     }
 }
