@@ -3,6 +3,8 @@ import * as path from 'path';
 import { APIRequestContext, expect, Page } from '@playwright/test';
 
 export const DEMO_TITLE = 'Demo recording: product walkthrough';
+/** The demo recording's file, for uploads. */
+export const demoFile = path.resolve(__dirname, '../../server/assets/demo-recording.webm');
 
 /** Opens `path` and waits until the app has hydrated (event handlers attached). */
 export async function openApp(page: Page, path: string) {

@@ -1,9 +1,6 @@
 import { test, expect } from '@playwright/test';
 import * as fs from 'fs';
-import * as path from 'path';
-import { DEMO_TITLE, openApp, videoState } from './helpers';
-
-const demoFile = path.resolve(__dirname, '../../server/assets/demo-recording.webm');
+import { DEMO_TITLE, demoFile, openApp, videoState } from './helpers';
 
 test('the Recordings tab lists the demo recording and opens its page', async ({ page }) => {
   await openApp(page, '/recordings');

@@ -1,6 +1,7 @@
 import { expect, request as apiRequest, test } from '@playwright/test';
 import { mailBaseURL, mailDataDir, maildir, mailState } from '../playwright.config';
-import { callApi, receivedMail, sql } from './helpers';
+import * as fs from 'fs';
+import { callApi, demoFile, receivedMail, sql } from './helpers';
 
 const RECIPIENT = 'grace@example.com';
 
@@ -86,8 +87,12 @@ test('the Shares page shows an open and what was watched as it happens, and cont
 
 test('Change expiration to a past day ends the link (410); a refresh keeps the day being typed, and the focus', async ({ page, request }) => {
   const call = (endpoint: string, data: object) => callApi(request, endpoint, data);
-  const recordingId = (sql('SELECT id FROM recordings ORDER BY id LIMIT 1')[0] as number[])[0];
-  const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
+  // A recording of its own, so no draft of another test's is reused.
+  const uploaded = await request.post('/api/recordings/upload?title=Pricing%20call', {
+    data: fs.readFileSync(demoFile),
+  });
+  expect(uploaded.status()).toBe(201);
+  const share = await call('share/open', { recording_id: (await uploaded.json()).id, browser_time_zone: 'UTC' });
   await call('share/title', { share_id: share.id, title: 'Expiring soon' });
   await call('share/recipient/add', { share_id: share.id, name: 'Alan Turing', email: 'alan@example.com' });
   await call('share/send', { share_id: share.id });
