@@ -46,12 +46,17 @@ fn by_name(activity: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// A sent share of the demo recording to `names`; the share id and the
-/// links' paths in the same order.
+/// A sent share of the demo recording to `names`, every email delivered (so
+/// nothing changes behind a test comparing before and after); the share id
+/// and the links' paths in the same order.
 async fn sent_to(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
     let (share, paths) = shared_with(app, names).await;
     let id = share_id(&share);
     assert_eq!(send(app, id).await, names.len() as u64);
+    wait_for_share(app, id, "the emails are delivered", |s| {
+        all_in_state(s, "sent")
+    })
+    .await;
     (id, paths)
 }
 
