@@ -3,6 +3,7 @@
 //! which one runs.
 
 mod postgres;
+mod rows;
 mod sqlite;
 
 pub use postgres::PostgresStore;
@@ -40,46 +41,6 @@ pub async fn open_with_sessions(database_url: &str) -> anyhow::Result<(SharedSto
         sessions.migrate().await?;
         Ok((Arc::new(store), SessionStore::Sqlite(sessions)))
     }
-}
-
-/// A share's comments from a JSON array of `{id, body, at_ms}` (what the
-/// viewer's one-statement lookup returns), in timeline order: untimed
-/// comments first, then by time, as everywhere else.
-fn comments_from_json(json: &str) -> app::store::StoreResult<Vec<app::store::Comment>> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        id: i64,
-        body: String,
-        at_ms: Option<i64>,
-    }
-    let rows: Vec<Row> = serde_json::from_str(json)
-        .map_err(|e| app::store::StoreError::Backend(format!("unreadable comments: {e}")))?;
-    let mut comments: Vec<_> = rows
-        .into_iter()
-        .map(|row| app::store::Comment {
-            id: row.id,
-            body: row.body,
-            at_ms: row.at_ms,
-        })
-        .collect();
-    comments.sort_by_key(|c| (c.at_ms.is_some(), c.at_ms, c.id));
-    Ok(comments)
-}
-
-/// A recipient's watched stretches from their stored JSON
-/// (`[[start_ms, end_ms], …]`, sorted and disjoint).
-fn watched_from_json(json: &str) -> app::store::StoreResult<Vec<app::domain::Watched>> {
-    let pairs: Vec<[i64; 2]> = serde_json::from_str(json)
-        .map_err(|e| app::store::StoreError::Backend(format!("unreadable watched ranges: {e}")))?;
-    Ok(pairs
-        .into_iter()
-        .map(|[start_ms, end_ms]| app::domain::Watched { start_ms, end_ms })
-        .collect())
-}
-
-fn watched_to_json(ranges: &[app::domain::Watched]) -> String {
-    let pairs: Vec<[i64; 2]> = ranges.iter().map(|w| [w.start_ms, w.end_ms]).collect();
-    serde_json::to_string(&pairs).expect("pairs of numbers serialise")
 }
 
 /// Where sign-in sessions live: a table in the same database, so every

@@ -3,17 +3,16 @@
 
 use std::{collections::HashMap, path::Path, str::FromStr, time::Duration};
 
+use super::rows::*;
 use app::{
-    domain::{Expiration, ExpiryPreset, Watched},
+    domain::{Expiration, Watched},
     store::*,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::{
     Row, SqliteConnection, SqlitePool,
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-    },
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
 pub struct SqliteStore {
@@ -47,74 +46,6 @@ impl SqliteStore {
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
-}
-
-fn backend(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(db.message().to_string())
-        }
-        _ => StoreError::Backend(error.to_string()),
-    }
-}
-
-fn instant(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-fn rep_from(row: &SqliteRow) -> Rep {
-    Rep {
-        id: row.get("id"),
-        email: row.get("email"),
-        name: row.get("name"),
-        time_zone: row.get("time_zone"),
-    }
-}
-
-fn recording_from(row: &SqliteRow) -> Recording {
-    Recording {
-        id: row.get("id"),
-        owner_id: row.get("owner_id"),
-        title: row.get("title"),
-        created_at: instant(row.get("created_at_ms")),
-        duration_ms: row.get("duration_ms"),
-        media_key: row.get("media_key"),
-        content_type: row.get("content_type"),
-        size_bytes: row.get("size_bytes"),
-    }
-}
-
-fn comment_from(row: &SqliteRow) -> Comment {
-    Comment {
-        id: row.get("id"),
-        body: row.get("body"),
-        at_ms: row.get("at_ms"),
-    }
-}
-
-fn email_status_from(row: &SqliteRow) -> Option<EmailStatus> {
-    let state: Option<String> = row.get("status");
-    Some(EmailStatus {
-        state: EmailState::from_key(&state?)?,
-        attempts: row.get("attempts"),
-        last_error: row.get("last_error"),
-    })
-}
-
-fn expiration_from(row: &SqliteRow) -> StoreResult<Expiration> {
-    let preset: String = row.get("expiry_preset");
-    let start: String = row.get("start_date");
-    let end: Option<String> = row.get("end_date");
-    let corrupt = || {
-        StoreError::Backend(format!(
-            "share {} has an unreadable expiration",
-            row.get::<i64, _>("id")
-        ))
-    };
-    let preset = ExpiryPreset::from_key(&preset).ok_or_else(corrupt)?;
-    let start = start.parse().map_err(|_| corrupt())?;
-    let end = end.map(|d| d.parse()).transpose().map_err(|_| corrupt())?;
-    Ok(Expiration::from_stored(preset, start, end))
 }
 
 const COMMENT_ORDER: &str = "ORDER BY at_ms IS NOT NULL, at_ms, id";
@@ -513,7 +444,7 @@ impl Store for SqliteStore {
             sender_name: row.get("sender_name"),
             expires_at: instant(row.get("expires_at_ms")),
             time_zone: row.get("time_zone"),
-            comments: super::comments_from_json(row.get("comments_json"))?,
+            comments: comments_from_json(row.get("comments_json"))?,
             recording: recording_from(&row),
         }))
     }
@@ -811,21 +742,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows
-            .iter()
-            .map(|row| ShareSummary {
-                id: row.get("id"),
-                recording_id: row.get("recording_id"),
-                recording_title: row.get("recording_title"),
-                recording_duration_ms: row.get("recording_duration_ms"),
-                title: row.get("title"),
-                expires_at: instant(row.get("expires_at_ms")),
-                time_zone: row.get("time_zone"),
-                sent_at: row.get::<Option<i64>, _>("sent_at_ms").map(instant),
-                recipients: row.get("recipients"),
-                opens: row.get("opens"),
-            })
-            .collect())
+        Ok(rows.iter().map(share_summary_from).collect())
     }
 
     async fn share_activity(
@@ -852,23 +769,7 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         rows.iter()
-            .map(|row| {
-                let revoked = row.get::<Option<i64>, _>("revoked_at_ms").is_some();
-                Ok(RecipientActivity {
-                    recipient: Recipient {
-                        id: row.get("id"),
-                        name: row.get("name"),
-                        email: row.get("email"),
-                        link_code: row.get::<Option<String>, _>("code").filter(|_| !revoked),
-                        delivery: email_status_from(row),
-                    },
-                    link_revoked: revoked,
-                    opens: row.get("opens"),
-                    first_open: row.get::<Option<i64>, _>("first_open_ms").map(instant),
-                    last_open: row.get::<Option<i64>, _>("last_open_ms").map(instant),
-                    watched: super::watched_from_json(row.get("watched"))?,
-                })
-            })
+            .map(recipient_activity_from)
             .collect::<StoreResult<Vec<_>>>()
             .map(Some)
     }
@@ -887,9 +788,9 @@ impl Store for SqliteStore {
         let Some(known) = known else {
             return Ok(());
         };
-        let merged = app::domain::merge_watched(&super::watched_from_json(&known)?, ranges);
+        let merged = app::domain::merge_watched(&watched_from_json(&known)?, ranges);
         sqlx::query("UPDATE recipients SET watched = ? WHERE id = ?")
-            .bind(super::watched_to_json(&merged))
+            .bind(watched_to_json(&merged))
             .bind(recipient)
             .execute(&mut *tx)
             .await
@@ -1071,33 +972,6 @@ async fn insert_missing_links(
 
 /// A new Message-ID local part: 128 random bits.
 const NEW_MESSAGE_KEY: &str = "lower(hex(randomblob(16)))";
-
-fn outbox_item_from(row: &SqliteRow) -> StoreResult<OutboxItem> {
-    let kind: String = row.get("kind");
-    Ok(OutboxItem {
-        id: row.get("id"),
-        kind: EmailKind::from_key(&kind)
-            .ok_or_else(|| StoreError::Backend(format!("unknown email kind {kind:?}")))?,
-        recipient_id: row.get("recipient_id"),
-        open_id: row.get("open_id"),
-        message_key: row.get("message_key"),
-        attempts: row.get("attempts"),
-    })
-}
-
-fn mailbox_entry_from(row: &SqliteRow) -> MailboxEntry {
-    MailboxEntry {
-        id: row.get("id"),
-        delivered_at: instant(row.get("delivered_at_ms")),
-        message: MailboxMessage {
-            to: row.get("to_address"),
-            subject: row.get("subject"),
-            raw: row.get("raw"),
-            text: row.get("text_body"),
-            html: row.get("html_body"),
-        },
-    }
-}
 
 impl SqliteStore {
     async fn comments_of(&self, share: ShareId) -> StoreResult<Vec<Comment>> {

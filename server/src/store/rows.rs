@@ -1,0 +1,211 @@
+//! From database rows to the store's values, for both backends. Their
+//! queries select the same column names with the same kinds of values
+//! (integers, text and their NULLs), so one mapper per value serves both.
+
+use app::{
+    domain::{Expiration, ExpiryPreset, Watched},
+    store::*,
+};
+use jiff::Timestamp;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+/// A row of either backend, read by column name.
+pub trait StoreRow {
+    fn int(&self, column: &str) -> i64;
+    fn maybe_int(&self, column: &str) -> Option<i64>;
+    fn text(&self, column: &str) -> String;
+    fn maybe_text(&self, column: &str) -> Option<String>;
+}
+
+impl<R> StoreRow for R
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn int(&self, column: &str) -> i64 {
+        self.get(column)
+    }
+    fn maybe_int(&self, column: &str) -> Option<i64> {
+        self.get(column)
+    }
+    fn text(&self, column: &str) -> String {
+        self.get(column)
+    }
+    fn maybe_text(&self, column: &str) -> Option<String> {
+        self.get(column)
+    }
+}
+
+/// A unique-index violation is a conflict the caller may expect; anything
+/// else is the backend failing.
+pub fn backend(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_string())
+        }
+        _ => StoreError::Backend(error.to_string()),
+    }
+}
+
+/// Instants are stored as milliseconds since the epoch.
+pub fn instant(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+pub fn rep_from(row: &impl StoreRow) -> Rep {
+    Rep {
+        id: row.int("id"),
+        email: row.text("email"),
+        name: row.text("name"),
+        time_zone: row.maybe_text("time_zone"),
+    }
+}
+
+pub fn recording_from(row: &impl StoreRow) -> Recording {
+    Recording {
+        id: row.int("id"),
+        owner_id: row.int("owner_id"),
+        title: row.text("title"),
+        created_at: instant(row.int("created_at_ms")),
+        duration_ms: row.int("duration_ms"),
+        media_key: row.text("media_key"),
+        content_type: row.text("content_type"),
+        size_bytes: row.int("size_bytes"),
+    }
+}
+
+pub fn comment_from(row: &impl StoreRow) -> Comment {
+    Comment {
+        id: row.int("id"),
+        body: row.text("body"),
+        at_ms: row.maybe_int("at_ms"),
+    }
+}
+
+/// The state of a recipient's latest share email (`None` before any).
+pub fn email_status_from(row: &impl StoreRow) -> Option<EmailStatus> {
+    Some(EmailStatus {
+        state: EmailState::from_key(&row.maybe_text("status")?)?,
+        attempts: row.int("attempts"),
+        last_error: row.maybe_text("last_error"),
+    })
+}
+
+pub fn expiration_from(row: &impl StoreRow) -> StoreResult<Expiration> {
+    let corrupt = || {
+        StoreError::Backend(format!(
+            "share {} has an unreadable expiration",
+            row.int("id")
+        ))
+    };
+    let preset = ExpiryPreset::from_key(&row.text("expiry_preset")).ok_or_else(corrupt)?;
+    let start = row.text("start_date").parse().map_err(|_| corrupt())?;
+    let end = row
+        .maybe_text("end_date")
+        .map(|d| d.parse())
+        .transpose()
+        .map_err(|_| corrupt())?;
+    Ok(Expiration::from_stored(preset, start, end))
+}
+
+pub fn share_summary_from(row: &impl StoreRow) -> ShareSummary {
+    ShareSummary {
+        id: row.int("id"),
+        recording_id: row.int("recording_id"),
+        recording_title: row.text("recording_title"),
+        recording_duration_ms: row.int("recording_duration_ms"),
+        title: row.text("title"),
+        expires_at: instant(row.int("expires_at_ms")),
+        time_zone: row.text("time_zone"),
+        sent_at: row.maybe_int("sent_at_ms").map(instant),
+        recipients: row.int("recipients"),
+        opens: row.int("opens"),
+    }
+}
+
+pub fn recipient_activity_from(row: &impl StoreRow) -> StoreResult<RecipientActivity> {
+    let revoked = row.maybe_int("revoked_at_ms").is_some();
+    Ok(RecipientActivity {
+        recipient: Recipient {
+            id: row.int("id"),
+            name: row.text("name"),
+            email: row.text("email"),
+            link_code: row.maybe_text("code").filter(|_| !revoked),
+            delivery: email_status_from(row),
+        },
+        link_revoked: revoked,
+        opens: row.int("opens"),
+        first_open: row.maybe_int("first_open_ms").map(instant),
+        last_open: row.maybe_int("last_open_ms").map(instant),
+        watched: watched_from_json(&row.text("watched"))?,
+    })
+}
+
+pub fn outbox_item_from(row: &impl StoreRow) -> StoreResult<OutboxItem> {
+    let kind = row.text("kind");
+    Ok(OutboxItem {
+        id: row.int("id"),
+        kind: EmailKind::from_key(&kind)
+            .ok_or_else(|| StoreError::Backend(format!("unknown email kind {kind:?}")))?,
+        recipient_id: row.int("recipient_id"),
+        open_id: row.maybe_int("open_id"),
+        message_key: row.text("message_key"),
+        attempts: row.int("attempts"),
+    })
+}
+
+pub fn mailbox_entry_from(row: &impl StoreRow) -> MailboxEntry {
+    MailboxEntry {
+        id: row.int("id"),
+        delivered_at: instant(row.int("delivered_at_ms")),
+        message: MailboxMessage {
+            to: row.text("to_address"),
+            subject: row.text("subject"),
+            raw: row.text("raw"),
+            text: row.text("text_body"),
+            html: row.text("html_body"),
+        },
+    }
+}
+
+/// A share's comments from a JSON array of `{id, body, at_ms}` (what the
+/// viewer's one-statement lookup returns), in timeline order: untimed
+/// comments first, then by time, as everywhere else.
+pub fn comments_from_json(json: &str) -> StoreResult<Vec<Comment>> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        id: i64,
+        body: String,
+        at_ms: Option<i64>,
+    }
+    let rows: Vec<Stored> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Backend(format!("unreadable comments: {e}")))?;
+    let mut comments: Vec<_> = rows
+        .into_iter()
+        .map(|row| Comment {
+            id: row.id,
+            body: row.body,
+            at_ms: row.at_ms,
+        })
+        .collect();
+    comments.sort_by_key(|c| (c.at_ms.is_some(), c.at_ms, c.id));
+    Ok(comments)
+}
+
+/// A recipient's watched stretches from their stored JSON
+/// (`[[start_ms, end_ms], …]`, sorted and disjoint).
+pub fn watched_from_json(json: &str) -> StoreResult<Vec<Watched>> {
+    let pairs: Vec<[i64; 2]> = serde_json::from_str(json)
+        .map_err(|e| StoreError::Backend(format!("unreadable watched ranges: {e}")))?;
+    Ok(pairs
+        .into_iter()
+        .map(|[start_ms, end_ms]| Watched { start_ms, end_ms })
+        .collect())
+}
+
+pub fn watched_to_json(ranges: &[Watched]) -> String {
+    let pairs: Vec<[i64; 2]> = ranges.iter().map(|w| [w.start_ms, w.end_ms]).collect();
+    serde_json::to_string(&pairs).expect("pairs of numbers serialise")
+}
