@@ -47,9 +47,7 @@ pub async fn delete_recording(id: i64) -> Result<(), ServerFnError> {
             Ok(())
         }
         None => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::NOT_FOUND);
-            }
+            crate::pages::set_not_found_status();
             Err(ServerFnError::new("There is no such recording."))
         }
     }

@@ -110,8 +110,8 @@ mod ssr {
 
     use super::super::share_ssr::{Ctx, found, zone};
     use crate::domain::{
-        RecipientActivityView, SentShareView, ShareActivityView, ShareError, available_until,
-        last_day_of, percent_watched,
+        RecipientActivityView, SentShareView, ShareActivityView, ShareError, last_day_of,
+        long_date, percent_watched,
     };
     use crate::store::{Rep, ShareSummary};
 
@@ -127,18 +127,19 @@ mod ssr {
 
     pub fn sent_share(share: &ShareSummary, rep: &Rep) -> SentShareView {
         let expired = share.expires_at <= Timestamp::now();
-        let last_day = available_until(share.expires_at, &share.time_zone);
+        let last_day = last_day_of(share.expires_at, &share.time_zone);
+        let shown = long_date(last_day);
         SentShareView {
             id: share.id,
             recording_title: share.recording_title.clone(),
             title: share.title.clone(),
             expiry: if expired {
-                format!("Expired after {last_day}")
+                format!("Expired after {shown}")
             } else {
-                format!("Available until {last_day}")
+                format!("Available until {shown}")
             },
             expired,
-            last_day: last_day_of(share.expires_at, &share.time_zone).to_string(),
+            last_day: last_day.to_string(),
             sent_on: share
                 .sent_at
                 .map(|at| moment(at, &rep_zone(rep, &share.time_zone)))
