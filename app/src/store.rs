@@ -386,8 +386,9 @@ pub trait Store: Send + Sync + 'static {
         sender: RepId,
         recipient: RecipientId,
     ) -> StoreResult<Option<ShareId>>;
-    /// Gives every current recipient without a link a new one, codes from
-    /// `new_code`; recipients keep the links they have.
+    /// Generate Links: gives every current recipient without a link a new
+    /// one, codes from `new_code` (recipients keep the links they have), and
+    /// marks the share sent, as Send Email(s) does.
     async fn create_missing_links(
         &self,
         sender: RepId,

@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { APIRequestContext, expect, Page } from '@playwright/test';
 
@@ -75,4 +76,36 @@ export async function callApi(api: APIRequestContext, endpoint: string, data: ob
   const response = await api.post(`/api/${endpoint}`, { data });
   expect(response.status(), `${endpoint}: ${await response.text()}`).toBe(200);
   return response.json();
+}
+
+/** Plays the page's video from `from` to `to` seconds (muted), then pauses:
+ * what a recipient watching that stretch does. */
+export function playStretch(page: Page, from: number, to: number) {
+  return page.locator('video').evaluate(
+    (video: HTMLVideoElement, [start, end]) =>
+      new Promise<void>((resolve, reject) => {
+        video.muted = true;
+        video.currentTime = start;
+        const check = () => {
+          if (video.currentTime >= end) {
+            video.removeEventListener('timeupdate', check);
+            video.pause();
+            resolve();
+          }
+        };
+        video.addEventListener('timeupdate', check);
+        video.play().catch(reject);
+      }),
+    [from, to],
+  );
+}
+
+/** Uploads the demo file as a new recording titled `title`; returns its id.
+ * A recording of the test's own: no draft or share of another test is reused. */
+export async function uploadRecording(api: APIRequestContext, title: string): Promise<number> {
+  const uploaded = await api.post(`/api/recordings/upload?title=${encodeURIComponent(title)}`, {
+    data: fs.readFileSync(demoFile),
+  });
+  expect(uploaded.status(), await uploaded.text()).toBe(201);
+  return (await uploaded.json()).id;
 }

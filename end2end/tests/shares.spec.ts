@@ -1,7 +1,6 @@
 import { expect, request as apiRequest, test } from '@playwright/test';
 import { mailBaseURL, mailDataDir, maildir, mailState } from '../playwright.config';
-import * as fs from 'fs';
-import { callApi, demoFile, receivedMail, sql } from './helpers';
+import { callApi, openApp, playStretch, receivedMail, shareDialog, sql, uploadRecording } from './helpers';
 
 const RECIPIENT = 'grace@example.com';
 
@@ -30,26 +29,8 @@ test('the Shares page shows an open and what was watched as it happens, and cont
   const recipientContext = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   const viewer = await recipientContext.newPage();
   await viewer.goto(link);
-  const playUntil = (from: number, to: number) =>
-    viewer.locator('video').evaluate(
-      (video: HTMLVideoElement, [start, end]) =>
-        new Promise<void>((resolve, reject) => {
-          video.muted = true;
-          video.currentTime = start;
-          const check = () => {
-            if (video.currentTime >= end) {
-              video.removeEventListener('timeupdate', check);
-              video.pause();
-              resolve();
-            }
-          };
-          video.addEventListener('timeupdate', check);
-          video.play().catch(reject);
-        }),
-      [from, to],
-    );
-  await playUntil(0, 10);
-  await playUntil(20, 30);
+  await playStretch(viewer, 0, 10);
+  await playStretch(viewer, 20, 30);
 
   // Without a reload, the rep's page shows the open and about 44 % watched
   // (20 s of 45 s).
@@ -87,12 +68,8 @@ test('the Shares page shows an open and what was watched as it happens, and cont
 
 test('Change expiration to a past day ends the link (410); a refresh keeps the day being typed, and the focus', async ({ page, request }) => {
   const call = (endpoint: string, data: object) => callApi(request, endpoint, data);
-  // A recording of its own, so no draft of another test's is reused.
-  const uploaded = await request.post('/api/recordings/upload?title=Pricing%20call', {
-    data: fs.readFileSync(demoFile),
-  });
-  expect(uploaded.status()).toBe(201);
-  const share = await call('share/open', { recording_id: (await uploaded.json()).id, browser_time_zone: 'UTC' });
+  const recordingId = await uploadRecording(request, 'Pricing call');
+  const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
   await call('share/title', { share_id: share.id, title: 'Expiring soon' });
   await call('share/recipient/add', { share_id: share.id, name: 'Alan Turing', email: 'alan@example.com' });
   await call('share/send', { share_id: share.id });
@@ -128,4 +105,43 @@ test('Change expiration to a past day ends the link (410); a refresh keeps the d
   await page.getByRole('link', { name: 'Shares' }).first().click();
   const row = page.getByRole('row', { name: /Expiring soon/ });
   await expect(row).toContainText('Expired after Thu, Jan 15, 2026');
+});
+
+test('a share made with Generate Links only is on the Shares page, with its open and what was watched', async ({ page, request, browser }) => {
+  test.setTimeout(90_000);
+  const recordingId = await uploadRecording(request, 'Links only call');
+  await openApp(page, `/recordings/${recordingId}`);
+  await page.getByRole('button', { name: 'Share' }).click();
+  const dialog = shareDialog(page);
+  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue('Links only call');
+  await dialog.getByRole('textbox', { name: "Recipient's Name" }).fill('Lin Only');
+  await dialog.getByRole('textbox', { name: "Recipient's email" }).fill('lin@example.com');
+  await dialog.getByRole('button', { name: 'Add Recipient' }).click();
+  await dialog.getByRole('button', { name: 'Generate Links' }).click();
+  const shown = dialog.getByRole('listitem').filter({ hasText: 'lin@example.com' }).getByRole('link');
+  await expect(shown).toBeVisible();
+  const link = (await shown.textContent())!;
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  // No email went out, yet the share is listed, and its page has the recipient.
+  await page.getByRole('link', { name: 'Shares' }).first().click();
+  await page.getByRole('row', { name: /Links only call/ }).getByRole('link', { name: 'Links only call' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Links only call' })).toBeVisible();
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  const row = page.locator('tr[data-recipient="lin@example.com"]');
+  await expect(row).toContainText('Link only (no email)');
+  await expect(row.locator('.opens')).toHaveText('Not opened');
+
+  // The recipient opens the link they were given and watches 0:00–0:10.
+  const recipient = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const viewer = await recipient.newPage();
+  expect((await viewer.goto(link))!.status()).toBe(200);
+  await playStretch(viewer, 0, 10);
+
+  // Without a reload: the open, and about 22 % watched (10 s of 45 s).
+  await expect(row.locator('.opens')).toHaveText(/^1 \(/, { timeout: 15_000 });
+  await expect(row.locator('.percent')).toHaveText(/^2[1-4]%$/, { timeout: 15_000 });
+  await expect(row.getByRole('button', { name: 'Revoke link' })).toBeEnabled();
+  await page.screenshot({ path: test.info().outputPath('links-only-share.png'), fullPage: true });
+  await recipient.close();
 });

@@ -146,6 +146,69 @@ async fn sent_shares_are_listed_newest_first_with_recipients_and_opens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_share_made_with_generate_links_only_is_on_the_shares_page() {
+    let app = spawn_app().await;
+    // The rep copies the links into their own email: no Send Email(s).
+    let (share, paths) = shared_with(&app, &["Pat", "Sam"]).await;
+    let id = share_id(&share);
+    report_open(&app, &paths[0]).await;
+
+    let rows = |list: &Value| -> Vec<(i64, i64, i64)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_i64().unwrap(),
+                    s["recipients"].as_i64().unwrap(),
+                    s["opens"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let listed = ok(&app, "shares/list", json!({})).await;
+    assert_eq!(rows(&listed), vec![(id, 2, 1)]);
+    let sent_on = listed[0]["sent_on"].clone();
+    assert_ne!(sent_on, "", "sent when its links were made");
+    let recipients = by_name(&activity(&app, id).await);
+    assert_eq!(recipients["Pat"]["opens"], 1);
+    assert!(recipients["Pat"]["delivery"].is_null(), "no email");
+    assert!(
+        recipients["Pat"]["link"]
+            .as_str()
+            .unwrap()
+            .ends_with(&paths[0])
+    );
+    assert_eq!(recipients["Sam"]["opens"], 0);
+
+    // The window starts a new draft now; the share stays one row.
+    assert_ne!(share_id(&open(&app).await), id);
+    // Send Email(s) later on the same share: still one row, first sent time kept.
+    assert_eq!(send(&app, id).await, 2);
+    let listed = ok(&app, "shares/list", json!({})).await;
+    assert_eq!(rows(&listed), vec![(id, 2, 1)]);
+    assert_eq!(listed[0]["sent_on"], sent_on);
+
+    // Its controls answer with the share, not "not found".
+    let sam = recipients["Sam"]["id"].clone();
+    let after = ok(
+        &app,
+        "shares/revoke",
+        json!({ "share_id": id, "recipient_id": sam }),
+    )
+    .await;
+    assert_eq!(by_name(&after)["Sam"]["revoked"], true);
+    assert_eq!(get(&app, &paths[1]).await.status(), StatusCode::NOT_FOUND);
+    let changed = ok(
+        &app,
+        "shares/expiration",
+        json!({ "share_id": id, "end_date": "2099-12-31" }),
+    )
+    .await;
+    assert_eq!(changed["share"]["last_day"], "2099-12-31");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_revoked_link_stops_at_once_and_revoke_all_stops_the_rest() {
     let app = spawn_app().await;
     let (id, paths) = sent_to(&app, &["Pat", "Sam"]).await;

@@ -267,6 +267,8 @@ fn RecipientRow(
         )
     };
     let email = match &recipient.delivery {
+        // Generate Links gave them a link for the rep to pass on.
+        None if recipient.link.is_some() || recipient.revoked => "Link only (no email)".to_string(),
         None => "Not sent".to_string(),
         Some(Delivery::Queued { retrying: None }) => "Queued".into(),
         Some(Delivery::Queued {

@@ -431,6 +431,7 @@ impl Store for PostgresStore {
             return Ok(false);
         }
         insert_missing_links(&mut tx, share, new_code).await?;
+        mark_sent(&mut tx, share, Timestamp::now().as_millisecond()).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
@@ -489,12 +490,7 @@ impl Store for PostgresStore {
             return Ok(None);
         }
         insert_missing_links(&mut tx, share, new_code).await?;
-        sqlx::query("UPDATE shares SET sent_at_ms = COALESCE(sent_at_ms, $1), updated_at_ms = $1 WHERE id = $2")
-            .bind(now)
-            .bind(share)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        mark_sent(&mut tx, share, now).await?;
         // The partial unique index skips recipients emailed before (and would
         // stop a duplicate even without the lock).
         let queued = sqlx::query(&format!(
@@ -970,6 +966,20 @@ async fn lock_own_share(
             .await
             .map_err(backend)?;
     Ok(owned.is_some())
+}
+
+/// A share is sent once its links exist (emailed or handed out by the rep):
+/// from then on it is on the Shares page, and the window starts a new draft.
+async fn mark_sent(conn: &mut PgConnection, share: ShareId, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE shares SET sent_at_ms = COALESCE(sent_at_ms, $1), updated_at_ms = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(share)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
 }
 
 /// Gives every current recipient of the share without a link a new one.

@@ -407,6 +407,7 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         insert_missing_links(&mut tx, share, new_code).await?;
+        mark_sent(&mut tx, share, Timestamp::now().as_millisecond()).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
@@ -461,13 +462,7 @@ impl Store for SqliteStore {
             return Ok(None);
         }
         insert_missing_links(&mut tx, share, new_code).await?;
-        sqlx::query("UPDATE shares SET sent_at_ms = COALESCE(sent_at_ms, ?), updated_at_ms = ? WHERE id = ?")
-            .bind(now)
-            .bind(now)
-            .bind(share)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        mark_sent(&mut tx, share, now).await?;
         // The partial unique index skips recipients emailed before.
         let queued = sqlx::query(&format!(
             "INSERT INTO outbox (kind, recipient_id, message_key, next_attempt_at_ms, created_at_ms) \
@@ -928,6 +923,21 @@ async fn owns_share(
             .await
             .map_err(backend)?;
     Ok(owned.is_some())
+}
+
+/// A share is sent once its links exist (emailed or handed out by the rep):
+/// from then on it is on the Shares page, and the window starts a new draft.
+async fn mark_sent(conn: &mut SqliteConnection, share: ShareId, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE shares SET sent_at_ms = COALESCE(sent_at_ms, ?), updated_at_ms = ? WHERE id = ?",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(share)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
 }
 
 /// Gives every current recipient of the share without a link a new one.
