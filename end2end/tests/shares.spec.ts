@@ -142,6 +142,8 @@ test('a share made with Generate Links only is on the Shares page, with its open
   await expect(row.locator('.opens')).toHaveText(/^1 \(/, { timeout: 15_000 });
   await expect(row.locator('.percent')).toHaveText(/^2[1-4]%$/, { timeout: 15_000 });
   await expect(row.getByRole('button', { name: 'Revoke link' })).toBeEnabled();
+  // They had no email from us; the rep can still send them one.
+  await expect(row.getByRole('button', { name: 'Send email' })).toBeEnabled();
   await page.screenshot({ path: test.info().outputPath('links-only-share.png'), fullPage: true });
   await recipient.close();
 });

@@ -1,6 +1,6 @@
-import { test, expect } from '@playwright/test';
-import { DEMO_TITLE, shareDialog } from './helpers';
-import { DEMO_PASSWORD } from '../playwright.config';
+import { test, expect, request as apiRequest } from '@playwright/test';
+import { DEMO_TITLE, callApi, shareDialog, uploadRecording } from './helpers';
+import { DEMO_PASSWORD, appState, baseURL } from '../playwright.config';
 
 // A browser with no session.
 test.use({ storageState: { cookies: [], origins: [] } });
@@ -40,4 +40,57 @@ test('a rep signs in, shares, signs out, and the share is out of reach again', a
     data: { recording_id: 1, browser_time_zone: 'UTC' },
   });
   expect(refused.status()).toBe(401);
+});
+
+test('without scripts, sign-in and the forms come back to their own page with the message by the field', async ({ browser }) => {
+  // A share of the rep's own to change the expiration of.
+  const api = await apiRequest.newContext({ baseURL, storageState: appState });
+  const recordingId = await uploadRecording(api, 'No scripts call');
+  const share = await callApi(api, 'share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
+  await callApi(api, 'share/recipient/add', { share_id: share.id, name: 'Noel Script', email: 'noel@example.com' });
+  await callApi(api, 'share/links', { share_id: share.id });
+  await api.dispose();
+
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  const path = () => new URL(page.url()).pathname;
+
+  await page.goto(`/shares/${share.id}`);
+  await expect(page).toHaveURL(new RegExp(`/signin\\?next=%2Fshares%2F${share.id}$`));
+  await page.getByLabel('Email').fill('demo@example.com');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong email or password.');
+  expect(path()).toBe('/signin');
+  await expect(page.getByLabel('Password')).toBeVisible();
+
+  await page.getByLabel('Email').fill('demo@example.com');
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'No scripts call' })).toBeVisible();
+  expect(path()).toBe(`/shares/${share.id}`);
+
+  // The Shares page's date: a past day ends the links.
+  await page.getByLabel('Links work through').fill('2026-01-15');
+  await page.getByRole('button', { name: 'Change expiration' }).click();
+  await expect(page.getByRole('status')).toHaveText('Expiration changed.');
+  expect(path()).toBe(`/shares/${share.id}`);
+  await expect(page.locator('.meta')).toContainText('Expired after Thu, Jan 15, 2026');
+  await expect(page.getByLabel('Links work through')).toHaveValue('2026-01-15');
+
+  // Settings: refusals come back by their field, and nothing is changed.
+  await page.goto('/settings');
+  const name = page.getByLabel('Name', { exact: true });
+  const before = await name.inputValue();
+  await name.fill('   ');
+  await page.getByRole('button', { name: 'Save' }).click();
+  expect(path()).toBe('/settings');
+  await expect(page.locator('#settings-name-error')).toHaveText('Enter your name.');
+  await expect(name).toHaveValue(before);
+  await page.getByLabel('Current password').fill('not it at all');
+  await page.getByLabel('New password').fill('another password 3');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  expect(path()).toBe('/settings');
+  await expect(page.locator('#settings-current-error')).toHaveText('That is not your current password.');
+  await context.close();
 });

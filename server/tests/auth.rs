@@ -16,19 +16,46 @@ fn bare() -> reqwest::Client {
         .unwrap()
 }
 
-/// Posts the sign-in form as a browser does; returns the response.
+/// The sign-in page the forms below are posted from.
+const SIGN_IN_PAGE: &str = "/signin?next=%2Frecordings%2F1";
+
+/// Posts the sign-in form as a browser does without scripts (or before the
+/// page's wasm has loaded); returns the response.
 async fn post_sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    bare()
-        .post(app.url("/api/auth/signin"))
+    sign_in_request(app, email, password)
         .header("accept", "text/html")
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("next", "/recordings/1"),
-        ])
+        .header("referer", app.url(SIGN_IN_PAGE))
         .send()
         .await
         .unwrap()
+}
+
+/// Signs in as the page's script does once it runs: the answer is the
+/// server function's own, with the status that says what happened.
+async fn script_sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    sign_in_request(app, email, password)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+}
+
+fn sign_in_request(app: &TestApp, email: &str, password: &str) -> reqwest::RequestBuilder {
+    bare().post(app.url("/api/auth/signin")).form(&[
+        ("email", email),
+        ("password", password),
+        ("next", "/recordings/1"),
+    ])
+}
+
+/// Where a plain form post was sent back to: the path and query.
+fn location(response: &reqwest::Response) -> String {
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    let url = response.url().join(location).unwrap();
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    }
 }
 
 /// `session=…` from a response's Set-Cookie, and the whole header.
@@ -99,14 +126,38 @@ async fn signed_out_requests_are_sent_to_sign_in_or_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_email_or_password_say_the_same_and_sign_nobody_in() {
     let app = spawn_app().await;
+    let mut back_to = Vec::new();
     for (email, password) in [
         (DEMO_EMAIL, "wrong password"),
         ("nobody@example.com", DEMO_PASSWORD),
     ] {
-        let response = post_sign_in(&app, email, password).await;
+        let response = script_sign_in(&app, email, password).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert!(response.text().await.unwrap().contains("WrongCredentials"));
+
+        // Without scripts the browser goes back to the form, which says why.
+        let response = post_sign_in(&app, email, password).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        assert!(
+            response.headers().get(header::SET_COOKIE).is_none(),
+            "nobody is signed in"
+        );
+        back_to.push(location(&response));
     }
+    assert_eq!(back_to[0], back_to[1], "both refusals look the same");
+    assert!(
+        back_to[0].starts_with(&format!("{SIGN_IN_PAGE}&")),
+        "{}",
+        back_to[0]
+    );
+    let page = bare().get(app.url(&back_to[0])).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Wrong email or password."), "{html}");
+    assert!(
+        html.contains(r#"name="next" value="/recordings/1""#),
+        "the form still leads where the rep was going: {html}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -176,7 +227,7 @@ async fn guessing_a_password_is_cut_off() {
     let mut statuses = Vec::new();
     for n in 0..12 {
         statuses.push(
-            post_sign_in(&app, DEMO_EMAIL, &format!("guess number {n}"))
+            script_sign_in(&app, DEMO_EMAIL, &format!("guess number {n}"))
                 .await
                 .status(),
         );
@@ -186,9 +237,13 @@ async fn guessing_a_password_is_cut_off() {
         "{statuses:?}"
     );
     assert_eq!(statuses[11], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
-    // Even the right password waits now.
-    let right = post_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await;
+    // Even the right password waits now; without scripts, the form says so.
+    let right = script_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await;
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    let form = post_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await;
+    assert_eq!(form.status(), StatusCode::FOUND);
+    let (_, html) = app.get_text(&location(&form)).await;
+    assert!(html.contains("Too many tries."), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -226,7 +281,7 @@ async fn a_cross_site_post_to_a_server_function_is_refused() {
 async fn settings_change_the_reps_name_zone_and_password() {
     let app = spawn_app().await;
     let call = |path: &'static str, body: serde_json::Value| {
-        let request = app.client.post(app.url(path)).json(&body);
+        let request = common::api::encode(app.client.post(app.url(path)), path, &body);
         async move {
             let response = request.send().await.unwrap();
             (
@@ -292,13 +347,66 @@ async fn settings_change_the_reps_name_zone_and_password() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        post_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        post_sign_in(&app, DEMO_EMAIL, "new password 2")
+        script_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD)
             .await
             .status(),
-        StatusCode::FOUND
+        StatusCode::UNAUTHORIZED
     );
+    let signed_in = post_sign_in(&app, DEMO_EMAIL, "new password 2").await;
+    assert_eq!(signed_in.status(), StatusCode::FOUND);
+    assert_eq!(location(&signed_in), "/recordings/1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settings_forms_posted_without_scripts_come_back_with_their_message() {
+    let app = spawn_app().await;
+    // As a browser posts the form before (or without) the page's wasm; the
+    // client follows the redirect back to the page, as the browser does.
+    let post = |path: &'static str, form: &'static [(&'static str, &'static str)]| {
+        let request = app
+            .client
+            .post(app.url(path))
+            .header("accept", "text/html")
+            .header("referer", app.url("/settings"))
+            .form(form);
+        async move {
+            let response = request.send().await.unwrap();
+            let back_on = response.url().clone();
+            assert_eq!(response.status(), StatusCode::OK, "{back_on}");
+            (back_on, response.text().await.unwrap())
+        }
+    };
+
+    let (back_on, html) = post(
+        "/api/settings/profile",
+        &[("name", "  "), ("time_zone", "Europe/Berlin")],
+    )
+    .await;
+    assert_eq!(back_on.path(), "/settings");
+    assert!(html.contains("Enter your name."), "{html}");
+    let (_, html) = app.get_text("/settings").await;
+    assert!(
+        html.contains(r#"value="Demo Rep""#),
+        "nothing changed: {html}"
+    );
+
+    let (back_on, html) = post(
+        "/api/settings/password",
+        &[("current", "not my password"), ("new", "new password 2")],
+    )
+    .await;
+    assert_eq!(back_on.path(), "/settings");
+    assert!(
+        html.contains("That is not your current password."),
+        "{html}"
+    );
+
+    let (back_on, html) = post(
+        "/api/settings/profile",
+        &[("name", "Dana Demo"), ("time_zone", "Europe/Berlin")],
+    )
+    .await;
+    assert_eq!(back_on.path(), "/settings");
+    assert!(html.contains("Saved."), "{html}");
+    assert!(html.contains(r#"value="Dana Demo""#), "{html}");
 }

@@ -93,30 +93,17 @@ fn table(ids: &Ids) -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// Posts as the server functions' own clients do (JSON for the share
-/// window, form encoding for the rest).
+/// Posts as the server functions' own clients do (form encoding or JSON).
 async fn post(
     client: &reqwest::Client,
     app: &TestApp,
     path: &str,
     body: &Value,
 ) -> (StatusCode, String) {
-    let request = client.post(app.url(path));
-    let request = if ["/api/share/", "/api/shares/", "/api/settings/"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
-    {
-        request.json(body)
-    } else {
-        let form: Vec<(String, String)> = body
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string().trim_matches('"').to_string()))
-            .collect();
-        request.form(&form)
-    };
-    let response = request.send().await.unwrap();
+    let response = encode(client.post(app.url(path)), path, body)
+        .send()
+        .await
+        .unwrap();
     (response.status(), response.text().await.unwrap())
 }
 

@@ -22,11 +22,7 @@ pub async fn sign_in(
         store::SharedStore,
     };
 
-    let status = |code: http::StatusCode| {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(code);
-        }
-    };
+    let status = super::ssr::set_status;
     let failed = |error: &dyn std::fmt::Display| {
         tracing::error!(%error, "sign-in failed on our side");
         SignInError::Server

@@ -34,14 +34,47 @@ pub mod ssr {
         match current_rep(store.as_ref(), &parts).await {
             Ok(rep) => Ok((store, rep)),
             Err(crate::auth::AuthError::SignedOut) => {
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    response.set_status(http::StatusCode::UNAUTHORIZED);
-                }
+                set_status(http::StatusCode::UNAUTHORIZED);
                 Err(ServerFnError::new(
                     "You are signed out. Sign in again to go on.",
                 ))
             }
             Err(other) => Err(internal(other)),
+        }
+    }
+
+    /// Whether the request is a plain form post: a browser without scripts
+    /// (or before the wasm has loaded) submitting a form. Such a post is
+    /// answered with a redirect back to its page, with any error in the URL
+    /// for the page to show next to its field.
+    pub fn is_form_post() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        })
+    }
+
+    /// Gives a refusal the HTTP status it means (server functions answer
+    /// every error with 500 otherwise). Not for a plain form post: a status
+    /// would replace the redirect that takes the browser back to its page.
+    pub fn set_status(code: http::StatusCode) {
+        if is_form_post() {
+            return;
+        }
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(code);
+        }
+    }
+
+    /// After a plain form post succeeded, goes back to `page` with
+    /// `?done={what}`, so the page can say what was done. Calls from the
+    /// app's scripts get their answer instead.
+    pub fn back_to_page(page: &str, what: &str) {
+        if is_form_post() {
+            leptos_axum::redirect(&format!("{page}?done={what}"));
         }
     }
 

@@ -47,7 +47,7 @@ pub async fn delete_recording(id: i64) -> Result<(), ServerFnError> {
             Ok(())
         }
         None => {
-            crate::pages::set_not_found_status();
+            super::ssr::set_status(http::StatusCode::NOT_FOUND);
             Err(ServerFnError::new("There is no such recording."))
         }
     }

@@ -27,14 +27,17 @@ pub async fn get_profile() -> Result<Profile, ShareError> {
     .await
 }
 
-#[server(endpoint = "settings/profile", input = Json)]
+/// Posted by the Settings form (form encoding, so it works without scripts).
+#[server(endpoint = "settings/profile")]
 pub async fn save_profile(name: String, time_zone: String) -> Result<Profile, ShareError> {
-    use crate::domain::{Field, RecipientName};
+    use crate::domain::{Field, RecipientError, RecipientName};
 
     ssr::answer(async move {
         // A rep's name follows the same rules as a recipient's.
-        let name =
-            RecipientName::parse(&name).map_err(|e| ShareError::invalid(Field::RepName, e))?;
+        let name = RecipientName::parse(&name).map_err(|e| match e {
+            RecipientError::EmptyName => ShareError::invalid(Field::RepName, "Enter your name."),
+            other => ShareError::invalid(Field::RepName, other),
+        })?;
         if jiff::tz::TimeZone::get(&time_zone).is_err() {
             return Err(ShareError::invalid(
                 Field::TimeZone,
@@ -51,13 +54,15 @@ pub async fn save_profile(name: String, time_zone: String) -> Result<Profile, Sh
             .await
             .map_err(ssr::internal)?
             .ok_or(ShareError::SignedOut)?;
+        crate::api::ssr::back_to_page("/settings", "profile");
         Ok(ssr::profile(&rep))
     })
     .await
 }
 
-/// Changes the password; the current one must be given.
-#[server(endpoint = "settings/password", input = Json)]
+/// Changes the password; the current one must be given. Posted by the
+/// Settings form (form encoding, so it works without scripts).
+#[server(endpoint = "settings/password")]
 pub async fn change_password(current: String, new: String) -> Result<(), ShareError> {
     use crate::{
         auth::{hash_password, password_matches},
@@ -91,6 +96,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), ShareEr
             .set_password_hash(rep.id, &hash)
             .await
             .map_err(ssr::internal)?;
+        crate::api::ssr::back_to_page("/settings", "password");
         Ok(())
     })
     .await

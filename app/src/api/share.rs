@@ -430,9 +430,7 @@ pub(crate) mod ssr {
                 ShareError::SignedOut => http::StatusCode::UNAUTHORIZED,
                 ShareError::Server(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
             };
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(status);
-            }
+            crate::api::ssr::set_status(status);
         }
         result
     }

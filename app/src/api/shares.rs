@@ -80,7 +80,8 @@ pub async fn resend_email(
 
 /// Sets the last day the share's links work. Unlike the Share window, a day
 /// that has passed is accepted: it ends every link of the share at once.
-#[server(endpoint = "shares/expiration", input = Json)]
+/// Posted by the Shares page's form (form encoding: works without scripts).
+#[server(endpoint = "shares/expiration")]
 pub async fn change_expiration(
     share_id: i64,
     end_date: String,
@@ -99,6 +100,7 @@ pub async fn change_expiration(
                 .set_share_expiration(ctx.rep.id, share_id, &expiration, expires_at)
                 .await,
         )?;
+        crate::api::ssr::back_to_page(&format!("/shares/{share_id}"), "expiration");
         ssr::activity(&ctx, share_id).await
     })
     .await

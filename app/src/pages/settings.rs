@@ -1,12 +1,14 @@
 //! `/settings`: the rep's name, time zone (for expiry dates and the times in
-//! notification emails) and password.
+//! notification emails) and password. Both forms work without scripts too
+//! (a plain form post comes back here with the message by its field).
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::{done_notice, field_error};
 use crate::{
-    api::{Profile, change_password, get_profile, save_profile},
-    domain::{Field, ShareError},
+    api::{ChangePassword, Profile, SaveProfile, get_profile},
+    domain::Field,
     share::FieldError,
 };
 
@@ -27,50 +29,31 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// The message for `field`, if the last answer was about it.
-fn error_for(errors: RwSignal<Option<(Field, String)>>, field: Field) -> Signal<Option<String>> {
-    Signal::derive(move || {
-        errors
-            .get()
-            .filter(|(f, _)| *f == field)
-            .map(|(_, message)| message)
-    })
-}
-
 #[component]
 fn ProfileForm(profile: Profile) -> impl IntoView {
-    let name = RwSignal::new(profile.name.clone());
-    let zone = RwSignal::new(profile.time_zone.clone());
-    let errors = RwSignal::new(None::<(Field, String)>);
-    let saved = RwSignal::new(None::<String>);
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        saved.set(None);
-        spawn_local(async move {
-            match save_profile(name.get_untracked(), zone.get_untracked()).await {
-                Ok(profile) => {
-                    name.set(profile.name);
-                    errors.set(None);
-                    saved.set(Some("Saved.".into()));
-                }
-                Err(ShareError::Invalid { field, message }) => errors.set(Some((field, message))),
-                Err(other) => errors.set(Some((Field::RepName, other.to_string()))),
-            }
-        });
-    };
+    let action = ServerAction::<SaveProfile>::new();
+    let saved = done_notice(action, "profile", "Saved.");
     let zones = profile.zones.clone();
     view! {
-        <form class="settings" on:submit=on_submit novalidate>
+        <ActionForm action attr:class="settings" attr:novalidate=true>
             <p>"Signed in as " {profile.email.clone()}</p>
             <div class="field">
                 <label for="settings-name">"Name"</label>
-                <input id="settings-name" aria-describedby="settings-name-error" type="text" maxlength=100 prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
-                <FieldError id="settings-name-error" message=error_for(errors, Field::RepName) />
+                <input
+                    id="settings-name"
+                    name="name"
+                    aria-describedby="settings-name-error"
+                    type="text"
+                    maxlength=100
+                    value=profile.name.clone()
+                />
+                <FieldError id="settings-name-error" message=field_error(action, Field::RepName, true) />
             </div>
             <div class="field">
                 <label for="settings-zone">"Time zone"</label>
-                <select id="settings-zone" aria-describedby="settings-zone-error" prop:value=zone on:change=move |ev| zone.set(event_target_value(&ev))>
-                    <option value="" disabled=true selected=profile.time_zone.is_empty()>"Choose your time zone"</option>
+                <select id="settings-zone" name="time_zone" aria-describedby="settings-zone-error">
+                    // Not disabled: a form without a chosen zone still sends the field, and is told to pick one.
+                    <option value="" selected=profile.time_zone.is_empty()>"Choose your time zone"</option>
                     {zones
                         .into_iter()
                         .map(|z| {
@@ -80,51 +63,42 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
                         })
                         .collect_view()}
                 </select>
-                <FieldError id="settings-zone-error" message=error_for(errors, Field::TimeZone) />
+                <FieldError id="settings-zone-error" message=field_error(action, Field::TimeZone, false) />
             </div>
-            <button type="submit" class="primary">"Save"</button>
-            <p class="notice" role="status">{move || saved.get()}</p>
-        </form>
+            <button type="submit" class="primary" disabled=move || action.pending().get()>"Save"</button>
+            <p class="notice" role="status">{saved}</p>
+        </ActionForm>
     }
 }
 
 #[component]
 fn PasswordForm() -> impl IntoView {
-    let current = RwSignal::new(String::new());
-    let new = RwSignal::new(String::new());
-    let errors = RwSignal::new(None::<(Field, String)>);
-    let done = RwSignal::new(None::<String>);
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        done.set(None);
-        spawn_local(async move {
-            match change_password(current.get_untracked(), new.get_untracked()).await {
-                Ok(()) => {
-                    current.set(String::new());
-                    new.set(String::new());
-                    errors.set(None);
-                    done.set(Some("Password changed.".into()));
-                }
-                Err(ShareError::Invalid { field, message }) => errors.set(Some((field, message))),
-                Err(other) => errors.set(Some((Field::CurrentPassword, other.to_string()))),
-            }
-        });
-    };
+    let action = ServerAction::<ChangePassword>::new();
+    let changed = done_notice(action, "password", "Password changed.");
+    let form = NodeRef::<leptos::html::Form>::new();
+    // A changed password is not left in the fields.
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(()))))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
     view! {
-        <form class="settings" on:submit=on_submit novalidate>
+        <ActionForm action node_ref=form attr:class="settings" attr:novalidate=true>
             <h2>"Password"</h2>
             <div class="field">
                 <label for="settings-current">"Current password"</label>
-                <input id="settings-current" aria-describedby="settings-current-error" type="password" autocomplete="current-password" prop:value=current on:input=move |ev| current.set(event_target_value(&ev)) />
-                <FieldError id="settings-current-error" message=error_for(errors, Field::CurrentPassword) />
+                <input id="settings-current" name="current" aria-describedby="settings-current-error" type="password" autocomplete="current-password" />
+                <FieldError id="settings-current-error" message=field_error(action, Field::CurrentPassword, true) />
             </div>
             <div class="field">
                 <label for="settings-new">"New password"</label>
-                <input id="settings-new" aria-describedby="settings-new-error" type="password" autocomplete="new-password" prop:value=new on:input=move |ev| new.set(event_target_value(&ev)) />
-                <FieldError id="settings-new-error" message=error_for(errors, Field::NewPassword) />
+                <input id="settings-new" name="new" aria-describedby="settings-new-error" type="password" autocomplete="new-password" />
+                <FieldError id="settings-new-error" message=field_error(action, Field::NewPassword, false) />
             </div>
-            <button type="submit">"Change password"</button>
-            <p class="notice" role="status">{move || done.get()}</p>
-        </form>
+            <button type="submit" disabled=move || action.pending().get()>"Change password"</button>
+            <p class="notice" role="status">{changed}</p>
+        </ActionForm>
     }
 }

@@ -5,10 +5,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::route_id;
+use leptos_router::hooks::use_query_map;
+
+use super::{field_error, route_id};
 use crate::{
-    api::{change_expiration, list_shares, resend_email, revoke_links, share_activity},
-    domain::{Delivery, RecipientActivityView, SentShareView, ShareActivityView},
+    api::{ChangeExpiration, list_shares, resend_email, revoke_links, share_activity},
+    domain::{
+        Delivery, Field, RecipientActivityView, SentShareView, ShareActivityView, ShareError,
+    },
+    share::FieldError,
 };
 
 /// How often an open page asks again.
@@ -108,12 +113,30 @@ pub fn SharePage() -> impl IntoView {
     // The date being typed lives here, outside the part that refreshes, so a
     // refresh never overwrites it; `None` shows the share's current last day.
     let last_day = RwSignal::new(None::<String>);
+    let change = ServerAction::<ChangeExpiration>::new();
+    Effect::new(move |_| {
+        change.value().with(|answer| match answer {
+            Some(Ok(view)) => {
+                last_day.set(None);
+                notice.set(Some(format!("Expiration changed. {}.", view.share.expiry)));
+                activity.refetch();
+            }
+            // Refusals of the date are shown by the field.
+            Some(Err(ShareError::Invalid { .. })) | None => {}
+            Some(Err(other)) => notice.set(Some(other.to_string())),
+        })
+    });
+    // After a plain form post (no scripts), the page comes back with `?done=`.
+    let query = use_query_map();
+    if query.read_untracked().get("done").as_deref() == Some("expiration") {
+        notice.set(Some("Expiration changed.".into()));
+    }
 
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match activity.await {
-                    Ok(Some(view)) => view! { <ShareActivity view activity notice last_day /> }.into_any(),
+                    Ok(Some(view)) => view! { <ShareActivity view activity notice last_day change /> }.into_any(),
                     Ok(None) | Err(crate::domain::ShareError::NotFound) => {
                         super::set_not_found_status();
                         view! {
@@ -152,26 +175,10 @@ fn ShareActivity(
     activity: Activity,
     notice: RwSignal<Option<String>>,
     last_day: RwSignal<Option<String>>,
+    change: ServerAction<ChangeExpiration>,
 ) -> impl IntoView {
     let share_id = view.share.id;
     let current_last_day = view.share.last_day.clone();
-    let change = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(day) = last_day.get_untracked() else {
-            notice.set(Some("Pick the last day the links work.".into()));
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            match change_expiration(share_id, day).await {
-                Ok(view) => {
-                    last_day.set(None);
-                    notice.set(Some(format!("Expiration changed. {}.", view.share.expiry)));
-                }
-                Err(error) => notice.set(Some(error.to_string())),
-            }
-            activity.refetch();
-        });
-    };
     let revoke_all = move |_| {
         act(
             activity,
@@ -209,17 +216,23 @@ fn ShareActivity(
                 </tbody>
             </table>
             <div class="share-controls">
-                <form class="expiration-form" on:submit=change>
+                <ActionForm action=change attr:class="expiration-form">
+                    <input type="hidden" name="share_id" value=share_id />
                     <label for="share-last-day">"Links work through"</label>
                     <input
                         id="share-last-day"
+                        name="end_date"
                         type="date"
                         required
+                        aria-describedby="share-last-day-error"
+                        // The attribute for the page as served, the property once it runs.
+                        value=current_last_day.clone()
                         prop:value=move || last_day.get().unwrap_or_else(|| current_last_day.clone())
                         on:input=move |ev| last_day.set(Some(event_target_value(&ev)))
                     />
-                    <button type="submit">"Change expiration"</button>
-                </form>
+                    <button type="submit" disabled=move || change.pending().get()>"Change expiration"</button>
+                    <FieldError id="share-last-day-error" message=field_error(change, Field::EndDate, false) />
+                </ActionForm>
                 <button type="button" class="danger" on:click=revoke_all>"Revoke all links"</button>
             </div>
         </article>
@@ -254,7 +267,7 @@ fn RecipientRow(
         act(
             activity,
             notice,
-            "The email is on its way again.",
+            "The email is on its way.",
             resend_email(share_id, id),
         )
     };
@@ -285,6 +298,12 @@ fn RecipientRow(
         _ => "Not opened".into(),
     };
     let live = recipient.link.is_some();
+    // A recipient who only got a link from the rep has had no email yet.
+    let resend_label = if recipient.delivery.is_some() {
+        "Resend"
+    } else {
+        "Send email"
+    };
     view! {
         <tr data-recipient=recipient.email.clone()>
             <td>
@@ -318,7 +337,7 @@ fn RecipientRow(
             </td>
             <td class="actions">
                 <button type="button" disabled=!live on:click=copy>"Copy link"</button>
-                <button type="button" disabled=!live on:click=resend>"Resend"</button>
+                <button type="button" disabled=!live on:click=resend>{resend_label}</button>
                 <button type="button" class="danger" disabled=!live on:click=revoke>"Revoke link"</button>
             </td>
         </tr>

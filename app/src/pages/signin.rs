@@ -25,7 +25,7 @@ pub fn SignInPage() -> impl IntoView {
         <section class="signin" aria-labelledby="signin-heading">
             <h1 id="signin-heading">"Sign in"</h1>
             <ActionForm action>
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="signin-email">"Email"</label>
                     <input id="signin-email" type="email" name="email" autocomplete="username" required />

@@ -16,15 +16,49 @@ use super::TestApp;
 /// The browser's zone in these tests; new shares keep their dates in it.
 pub const ZONE: &str = "America/New_York";
 
-/// POSTs JSON to a server function under `/api/`.
+/// The server functions behind forms that work without scripts: they take
+/// form encoding (as `<form method="post">` sends it), the others JSON.
+pub const FORM_ENCODED: &[&str] = &[
+    "auth/signin",
+    "auth/signout",
+    "recordings/list",
+    "recordings/get",
+    "recordings/delete",
+    "settings/profile",
+    "settings/password",
+    "shares/expiration",
+];
+
+/// A POST of `body` (a JSON object) to server function `endpoint`, encoded
+/// as its own client encodes it: form fields or JSON.
+pub fn encode(
+    request: reqwest::RequestBuilder,
+    endpoint: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    if FORM_ENCODED.contains(&endpoint.trim_start_matches("/api/")) {
+        let form: Vec<(String, String)> = body
+            .as_object()
+            .expect("a server function's arguments are an object")
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), String::from),
+                )
+            })
+            .collect();
+        request.form(&form)
+    } else {
+        request.json(body)
+    }
+}
+
+/// POSTs to a server function under `/api/`, as the app's scripts do.
 pub async fn call(app: &TestApp, endpoint: &str, body: Value) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .post(app.url(&format!("/api/{endpoint}")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let request = app.client.post(app.url(&format!("/api/{endpoint}")));
+    let response = encode(request, endpoint, &body).send().await.unwrap();
     let status = response.status();
     let text = response.text().await.unwrap();
     let value = serde_json::from_str(&text)
