@@ -51,7 +51,7 @@ def smtp_source(port, count):
 
 def ours(binary, smtp_port, count):
     """Starts the server, builds a share to `count` recipients, and times Send
-    Email(s) until the outbox has sent them all."""
+    Email(s) until the email queue has sent them all."""
     with tempfile.TemporaryDirectory() as data, \
             Server(binary, data, {"SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}) as server:
         api = Api(server.port)
@@ -64,10 +64,11 @@ def ours(binary, smtp_port, count):
         start = time.monotonic()
         queued = api.call("share/send", {"share_id": share["id"]})["queued"]
         assert queued == count, queued
-        # Counted on the outbox's status index, so watching costs little.
-        while db.execute("SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending')").fetchone()[0]:
+        # Counted on the jobs' partial indexes, so watching costs little.
+        while db.execute("SELECT COUNT(*) FROM jobs WHERE queue = 'email' AND status = 'queued'").fetchone()[0] \
+                + db.execute("SELECT COUNT(*) FROM jobs WHERE queue = 'email' AND status = 'running'").fetchone()[0]:
             time.sleep(0.005)
-        failed = db.execute("SELECT COUNT(*) FROM outbox WHERE status = 'failed'").fetchone()[0]
+        failed = db.execute("SELECT COUNT(*) FROM jobs WHERE queue = 'email' AND status = 'failed'").fetchone()[0]
         elapsed = time.monotonic() - start
         if failed:
             sys.exit(f"{failed} emails failed")

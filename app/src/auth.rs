@@ -92,7 +92,7 @@ pub fn hash_password(password: &crate::domain::NewPassword) -> Result<String, Au
 pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| {
-        let password = crate::domain::NewPassword::parse(&crate::link::new_code())
+        let password = crate::domain::NewPassword::parse(&crate::link::random_alphanumerics(16))
             .expect("16 random characters make a valid password");
         hash_password(&password).unwrap_or_default()
     })

@@ -4,13 +4,16 @@
 pub mod api;
 pub mod csp;
 pub mod domain;
+mod form;
 mod pages;
-mod share;
+mod share_window;
 pub mod upload;
+pub mod views;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod clock;
 pub mod link;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -87,9 +90,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=|| view! { <Redirect path="/recordings" /> } />
                         <Route path=path!("/recordings") view=pages::recordings::RecordingsPage ssr=SsrMode::Async />
                         <Route path=path!("/recordings/:id") view=pages::recording::RecordingPage ssr=SsrMode::Async />
-                        <Route path=path!("/shares") view=pages::shares::SharesPage ssr=SsrMode::Async />
-                        <Route path=path!("/shares/:id") view=pages::shares::SharePage ssr=SsrMode::Async />
-                        <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/shares") view=pages::sent_shares::SharesPage ssr=SsrMode::Async />
+                        <Route path=path!("/shares/:id") view=pages::sent_shares::SharePage ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view=pages::profile::SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/signin") view=pages::signin::SignInPage />
                     </Routes>
                 </main>

@@ -1,36 +1,40 @@
-//! The storage interface. Server functions and routes reach the database only
-//! through [`Store`], which the server provides as Leptos context; the SQLite
-//! implementation lives in the server crate, and another backend can sit
-//! behind the same trait.
+//! The storage interface. Server functions, routes and workers reach the
+//! database only through [`Store`], which the server provides as Leptos
+//! context; its one implementation (SQLite or PostgreSQL behind a small
+//! dialect) lives in the server crate.
+//!
+//! The store speaks typed ids and parsed domain values: what reaches it has
+//! been checked at the door. It reads the time from the clock it was given
+//! ([`crate::clock`]), so tests move time rather than edit rows.
 
 use std::{collections::HashMap, sync::Arc};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::domain::Expiration;
-
-pub type RepId = i64;
-pub type RecordingId = i64;
-pub type ShareId = i64;
-pub type CommentId = i64;
-pub type RecipientId = i64;
-pub type OutboxId = i64;
-pub type OpenId = i64;
-pub type MailboxId = i64;
+pub use crate::domain::{
+    CommentId, EmailId, JobId, MailboxId, OpenId, RecipientId, RecordingId, RepId, ShareId,
+};
+use crate::{
+    domain::{
+        CommentBody, CommentTime, Expiration, RecipientEmail, RecipientName, RecordingTitle,
+        Watched, ZoneName,
+    },
+    link::LinkCode,
+};
 
 /// The shared handle to the store.
 pub type SharedStore = Arc<dyn Store>;
 
-/// Wakes this process's delivery worker after email was queued, so it need
-/// not wait for its next look at the outbox (workers of other processes find
-/// the email on theirs).
+/// Wakes this process's worker for a queue after work was queued, so it
+/// need not wait for its next look (workers of other processes find the job
+/// on theirs).
 #[derive(Clone)]
-pub struct OutboxWaker(pub Arc<dyn Fn() + Send + Sync>);
+pub struct JobWaker(pub Arc<dyn Fn(Queue) + Send + Sync>);
 
-impl OutboxWaker {
-    pub fn wake(&self) {
-        (self.0)()
+impl JobWaker {
+    pub fn wake(&self, queue: Queue) {
+        (self.0)(queue)
     }
 }
 
@@ -67,9 +71,10 @@ pub struct Rep {
 
 #[derive(Clone, Debug)]
 pub struct NewRep {
+    /// Lower case, as sign-in looks it up.
     pub email: String,
-    pub name: String,
-    pub time_zone: Option<String>,
+    pub name: RecipientName,
+    pub time_zone: Option<ZoneName>,
     /// Argon2id PHC string ([`crate::auth::hash_password`]).
     pub password_hash: Option<String>,
 }
@@ -81,7 +86,7 @@ pub struct Recording {
     pub title: String,
     pub created_at: Timestamp,
     pub duration_ms: i64,
-    /// File name of the media inside the media directory.
+    /// Name of the media in the media store.
     pub media_key: String,
     pub content_type: String,
     pub size_bytes: i64,
@@ -90,7 +95,7 @@ pub struct Recording {
 #[derive(Clone, Debug)]
 pub struct NewRecording {
     pub owner_id: RepId,
-    pub title: String,
+    pub title: RecordingTitle,
     pub duration_ms: i64,
     pub media_key: String,
     pub content_type: String,
@@ -128,12 +133,12 @@ pub struct Recipient {
     pub name: String,
     pub email: String,
     /// The recipient's link code, once generated (and while not revoked).
-    pub link_code: Option<String>,
-    /// The share email to this recipient, once Send Email(s) queued it.
+    pub link_code: Option<LinkCode>,
+    /// The latest share email to this recipient, once one was queued.
     pub delivery: Option<EmailStatus>,
 }
 
-/// Where an email is on its way out.
+/// Where an email is on its way out (the state of its job).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EmailState {
     Queued,
@@ -143,29 +148,66 @@ pub enum EmailState {
     Failed,
 }
 
-impl EmailState {
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        [Self::Queued, Self::Sending, Self::Sent, Self::Failed]
-            .into_iter()
-            .find(|s| s.key() == key)
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmailStatus {
     pub state: EmailState,
     pub attempts: i64,
     /// Why the last attempt failed (kept while a retry is pending).
     pub last_error: Option<String>,
+}
+
+/// The kinds of background work. Each has its own table of what to work on
+/// (an email of `emails`, …); a job names one row of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Queue {
+    /// Sending an email: a recipient's link, or "opened" to the sender.
+    Email,
+}
+
+impl Queue {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+        }
+    }
+}
+
+/// Where a job is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    /// Claimed by a worker until its claim runs out.
+    Running,
+    Done,
+    /// Given up on.
+    Failed,
+}
+
+impl JobState {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|s| s.key() == key)
+    }
+}
+
+/// A job a worker has claimed: it may work on it until the claim runs out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub id: JobId,
+    /// The row of the queue's table the job works on.
+    pub subject: i64,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,27 +233,29 @@ impl EmailKind {
     }
 }
 
-/// An email a worker has claimed: it may send it until the claim runs out.
+/// An email to send, with what it says, read when it is sent.
 #[derive(Clone, Debug)]
-pub struct OutboxItem {
-    pub id: OutboxId,
-    pub kind: EmailKind,
-    pub recipient_id: RecipientId,
-    pub open_id: Option<OpenId>,
+pub struct EmailToSend {
+    pub id: EmailId,
     /// Stable across attempts: the local part of the Message-ID.
     pub message_key: String,
-    /// Attempts so far, this one included.
-    pub attempts: i64,
+    pub facts: EmailFacts,
 }
 
-/// What the share email says, read when it is sent.
+#[derive(Clone, Debug)]
+pub enum EmailFacts {
+    Share(ShareEmailFacts),
+    Opened(OpenedEmailFacts),
+}
+
+/// What the share email says.
 #[derive(Clone, Debug)]
 pub struct ShareEmailFacts {
     pub recipient_name: String,
     pub recipient_email: String,
     /// `None` once the recipient was removed or the link revoked: then the
     /// email is no longer sent.
-    pub link_code: Option<String>,
+    pub link_code: Option<LinkCode>,
     pub title: String,
     pub sender_name: String,
     pub comment_count: i64,
@@ -234,11 +278,10 @@ pub struct OpenedEmailFacts {
     pub reported_offset_min: Option<i64>,
 }
 
-/// One open of a link, as recorded.
+/// One open of a link, as the viewer reported it (the store stamps the time).
 #[derive(Clone, Debug)]
 pub struct NewOpen {
     pub recipient_id: RecipientId,
-    pub opened_at: Timestamp,
     pub reported_local: Option<String>,
     pub reported_zone: Option<String>,
     pub reported_offset_min: Option<i64>,
@@ -278,7 +321,7 @@ pub struct NewShare {
 /// revoked nor its recipient removed. Expiry is for the caller to judge.
 #[derive(Clone, Debug)]
 pub struct LinkedShare {
-    pub code: String,
+    pub code: LinkCode,
     pub recipient_id: RecipientId,
     pub recipient_name: String,
     pub share_id: ShareId,
@@ -317,26 +360,40 @@ pub struct RecipientActivity {
     pub first_open: Option<Timestamp>,
     pub last_open: Option<Timestamp>,
     /// What they watched: sorted, disjoint stretches.
-    pub watched: Vec<crate::domain::Watched>,
+    pub watched: Vec<Watched>,
 }
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    // Reps.
+
+    /// `Err(Conflict)` when a rep has this email already.
     async fn create_rep(&self, rep: NewRep) -> StoreResult<Rep>;
     async fn rep_by_email(&self, email: &str) -> StoreResult<Option<Rep>>;
     /// The rep with this email and their password hash, for signing in.
     async fn rep_credentials(&self, email: &str) -> StoreResult<Option<(Rep, Option<String>)>>;
     async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<bool>;
-    async fn update_rep(&self, rep: RepId, name: &str, time_zone: &str) -> StoreResult<bool>;
+    async fn update_rep(
+        &self,
+        rep: RepId,
+        name: &RecipientName,
+        zone: &ZoneName,
+    ) -> StoreResult<bool>;
     async fn rep_by_id(&self, id: RepId) -> StoreResult<Option<Rep>>;
     /// The rep with the lowest id (the demo rep in demo mode).
     async fn first_rep(&self) -> StoreResult<Option<Rep>>;
+
+    // Recordings.
 
     async fn create_recording(&self, recording: NewRecording) -> StoreResult<Recording>;
     /// The owner's recordings, newest first.
     async fn recordings_of(&self, owner: RepId) -> StoreResult<Vec<Recording>>;
     /// One recording, only if `owner` owns it.
     async fn recording_of(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<Recording>>;
+    /// Deletes the rep's recording: every link to it is revoked at once and
+    /// it leaves every list; its shares stay as history. Returns its media
+    /// key for the caller to delete, `None` when it is not theirs.
+    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<String>>;
 
     // Shares. Every method takes the sender and touches only that sender's
     // shares: another rep's ids behave as if they did not exist (`false` /
@@ -345,7 +402,12 @@ pub trait Store: Send + Sync + 'static {
     /// The sender's draft share of the recording, created from `new` if there is none.
     async fn open_draft(&self, new: NewShare) -> StoreResult<ShareId>;
     async fn share_of(&self, sender: RepId, id: ShareId) -> StoreResult<Option<Share>>;
-    async fn set_share_title(&self, sender: RepId, id: ShareId, title: &str) -> StoreResult<bool>;
+    async fn set_share_title(
+        &self,
+        sender: RepId,
+        id: ShareId,
+        title: &RecordingTitle,
+    ) -> StoreResult<bool>;
     async fn set_share_expiration(
         &self,
         sender: RepId,
@@ -357,15 +419,15 @@ pub trait Store: Send + Sync + 'static {
         &self,
         sender: RepId,
         share: ShareId,
-        body: &str,
-        at_ms: Option<i64>,
+        body: &CommentBody,
+        at: Option<CommentTime>,
     ) -> StoreResult<bool>;
     /// Returns the comment's share.
     async fn edit_comment(
         &self,
         sender: RepId,
         comment: CommentId,
-        body: &str,
+        body: &CommentBody,
     ) -> StoreResult<Option<ShareId>>;
     async fn delete_comment(
         &self,
@@ -377,8 +439,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         sender: RepId,
         share: ShareId,
-        name: &str,
-        email: &str,
+        name: &RecipientName,
+        email: &RecipientEmail,
     ) -> StoreResult<bool>;
     /// Removes the recipient and revokes their link, if any; returns the share.
     async fn remove_recipient(
@@ -387,65 +449,22 @@ pub trait Store: Send + Sync + 'static {
         recipient: RecipientId,
     ) -> StoreResult<Option<ShareId>>;
     /// Generate Links: gives every current recipient without a link a new
-    /// one, codes from `new_code` (recipients keep the links they have), and
-    /// marks the share sent, as Send Email(s) does.
-    async fn create_missing_links(
-        &self,
-        sender: RepId,
-        share: ShareId,
-        new_code: &(dyn Fn() -> String + Send + Sync),
-    ) -> StoreResult<bool>;
-    async fn linked_share(&self, code: &str) -> StoreResult<Option<LinkedShare>>;
-
-    // Email. Everything to send is a row in the outbox, written in the same
-    // transaction as its cause; workers in any number of processes claim due
-    // rows one claim at a time, so no row is sent by two workers at once
-    // unless a claim ran out.
+    /// one (recipients keep the links they have), and marks the share sent,
+    /// as Send Email(s) does.
+    async fn create_missing_links(&self, sender: RepId, share: ShareId) -> StoreResult<bool>;
+    async fn linked_share(&self, code: &LinkCode) -> StoreResult<Option<LinkedShare>>;
 
     /// Send Email(s): in one transaction, gives recipients without a link
-    /// their own (codes from `new_code`), marks the share sent, and queues
-    /// one email per recipient not emailed for this share before. Returns how
-    /// many were queued; `None` if the share is not the sender's.
-    async fn send_share(
-        &self,
-        sender: RepId,
-        share: ShareId,
-        new_code: &(dyn Fn() -> String + Send + Sync),
-    ) -> StoreResult<Option<usize>>;
+    /// their own, marks the share sent, and queues one email per recipient
+    /// not emailed for this share before. Returns how many were queued;
+    /// `None` if the share is not the sender's.
+    async fn send_share(&self, sender: RepId, share: ShareId) -> StoreResult<Option<usize>>;
     /// Records an open and, unless the sender was notified of an open by
     /// this recipient at or after `quiet_since`, queues the notification.
     /// Returns whether it was queued.
     async fn record_open(&self, open: NewOpen, quiet_since: Timestamp) -> StoreResult<bool>;
-    /// Claims up to `limit` emails that are due at `now` (or whose claim ran
-    /// out), each until `claim_until`, counting an attempt for each.
-    async fn claim_emails(
-        &self,
-        now: Timestamp,
-        claim_until: Timestamp,
-        limit: usize,
-    ) -> StoreResult<Vec<OutboxItem>>;
-    /// When the next queued email is due, if any is queued or claimed.
-    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>>;
-    /// Marks emails sent (one statement for many: fan-out marks thousands).
-    async fn emails_sent(&self, ids: &[OutboxId], at: Timestamp) -> StoreResult<()>;
-    async fn email_retry(&self, id: OutboxId, at: Timestamp, error: &str) -> StoreResult<()>;
-    async fn email_failed(&self, id: OutboxId, error: &str) -> StoreResult<()>;
-    /// What the share emails to these recipients say (one query for a batch).
-    async fn share_email_facts(
-        &self,
-        recipients: &[RecipientId],
-    ) -> StoreResult<HashMap<RecipientId, ShareEmailFacts>>;
-    async fn opened_email_facts(&self, open: OpenId) -> StoreResult<Option<OpenedEmailFacts>>;
-    /// Delivers into the dev mailbox and marks the email sent, at once.
-    async fn deliver_to_mailbox(
-        &self,
-        id: OutboxId,
-        message: &MailboxMessage,
-        at: Timestamp,
-    ) -> StoreResult<()>;
-    /// The dev mailbox, newest first.
-    async fn mailbox(&self) -> StoreResult<Vec<MailboxEntry>>;
-    async fn mailbox_message(&self, id: MailboxId) -> StoreResult<Option<MailboxEntry>>;
+
+    // The Shares page.
 
     /// The rep's sent shares, newest first; with `only`, just that one (if
     /// it is theirs and was sent).
@@ -463,11 +482,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Vec<RecipientActivity>>>;
     /// Adds stretches the recipient watched to what they watched before
     /// (merged in the store's transaction, so reports never undo each other).
-    async fn record_watch(
-        &self,
-        recipient: RecipientId,
-        ranges: &[crate::domain::Watched],
-    ) -> StoreResult<()>;
+    async fn record_watch(&self, recipient: RecipientId, ranges: &[Watched]) -> StoreResult<()>;
     /// Revokes the link of one recipient of the rep's share (or, with
     /// `None`, all of its links) at once; how many were live, `None` when
     /// the share or recipient is not theirs.
@@ -485,8 +500,43 @@ pub trait Store: Send + Sync + 'static {
         share: ShareId,
         recipient: RecipientId,
     ) -> StoreResult<bool>;
-    /// Deletes the rep's recording: every link to it is revoked at once and
-    /// it leaves every list; its shares stay as history. Returns its media
-    /// key for the caller to delete, `None` when it is not theirs.
-    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<String>>;
+
+    // Background work. Every job is a row written in the same transaction
+    // as its cause; workers in any number of processes claim due jobs, one
+    // claim at a time, so no job runs in two workers at once unless a claim
+    // ran out.
+
+    /// Claims up to `limit` jobs of `queue` that are due at `now` (or whose
+    /// claim ran out), each until `claim_until`, counting an attempt for each.
+    async fn claim_jobs(
+        &self,
+        queue: Queue,
+        now: Timestamp,
+        claim_until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Job>>;
+    /// When the next job of `queue` is due, if any is queued or running.
+    async fn next_job_due(&self, queue: Queue) -> StoreResult<Option<Timestamp>>;
+    /// Marks jobs done (one statement for many: a fan-out marks thousands).
+    async fn jobs_done(&self, ids: &[JobId], at: Timestamp) -> StoreResult<()>;
+    /// Puts a running job back in its queue, due at `at`.
+    async fn job_retry(&self, id: JobId, at: Timestamp, error: &str) -> StoreResult<()>;
+    async fn job_failed(&self, id: JobId, at: Timestamp, error: &str) -> StoreResult<()>;
+
+    // Email.
+
+    /// The emails with these ids and what each says (one query for a
+    /// batch); an email whose facts are gone (its open was deleted) is left out.
+    async fn emails_to_send(&self, ids: &[EmailId]) -> StoreResult<HashMap<EmailId, EmailToSend>>;
+    /// Delivers into the dev mailbox and marks the email's job done, at once.
+    async fn deliver_to_mailbox(
+        &self,
+        job: JobId,
+        email: EmailId,
+        message: &MailboxMessage,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// The dev mailbox, newest first.
+    async fn mailbox(&self) -> StoreResult<Vec<MailboxEntry>>;
+    async fn mailbox_message(&self, id: MailboxId) -> StoreResult<Option<MailboxEntry>>;
 }

@@ -80,7 +80,7 @@ test('opening a link notifies the sender once, with both time zones named', asyn
   execFileSync('curl', ['-s', '-o', '/dev/null', link]);
   expect(opens()).toBe(2);
   // Nothing left to send, and still one notification.
-  await expect.poll(() => sql("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'", mailDataDir)[0]).toEqual([0]);
+  await expect.poll(() => sql("SELECT COUNT(*) FROM jobs WHERE queue = 'email' AND status <> 'done'", mailDataDir)[0]).toEqual([0]);
   expect(receivedMail(maildir).filter((m) => m.subject === OPENED)).toHaveLength(1);
   await context.close();
   await api.dispose();

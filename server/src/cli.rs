@@ -1,10 +1,14 @@
 //! The `server` command line: serve (the default), import a recording, add a rep.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use anyhow::{Context, bail};
 use app::{
-    domain::{NewPassword, RecordingTitle},
+    clock::SystemClock,
+    domain::{NewPassword, RecipientName, RecordingTitle, ZoneName},
     store::{NewRecording, NewRep, StoreError},
 };
 use clap::{Parser, Subcommand};
@@ -86,7 +90,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn import(config: Config, file: &Path, title: &str, owner: &str) -> anyhow::Result<()> {
     let title = RecordingTitle::parse(title).map_err(|e| anyhow::anyhow!("--title: {e}"))?;
-    let store = store::open(&config.database_url).await?;
+    let store = store::open(&config.database_url, Arc::new(SystemClock)).await?;
     let Some(rep) = store.rep_by_email(&owner.trim().to_lowercase()).await? else {
         bail!("no rep with the email {owner}; create one with `server user add`");
     };
@@ -102,7 +106,7 @@ async fn import(config: Config, file: &Path, title: &str, owner: &str) -> anyhow
     let created = store
         .create_recording(NewRecording {
             owner_id: rep.id,
-            title: title.into_inner(),
+            title,
             duration_ms: ingested.duration_ms,
             media_key: ingested.key,
             content_type: ingested.content_type.into(),
@@ -137,24 +141,23 @@ async fn add_user(
     let parsed: lettre::Address = email
         .parse()
         .map_err(|_| anyhow::anyhow!("--email: {email:?} is not an email address"))?;
-    let name = name.trim().to_string();
-    if name.is_empty() || name.chars().any(char::is_control) {
-        bail!("--name: give the rep's name on one line");
-    }
-    if let Some(zone) = &timezone
-        && jiff::tz::TimeZone::get(zone).is_err()
-    {
-        bail!("--timezone: {zone:?} is not an IANA time zone (e.g. Europe/Paris)");
-    }
+    let name = RecipientName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    let time_zone = timezone
+        .map(|zone| {
+            ZoneName::parse(&zone).map_err(|_| {
+                anyhow::anyhow!("--timezone: {zone:?} is not an IANA time zone (e.g. Europe/Paris)")
+            })
+        })
+        .transpose()?;
     let password =
         NewPassword::parse(&read_password()?).map_err(|e| anyhow::anyhow!("password: {e}"))?;
     let password_hash = app::auth::hash_password(&password)?;
-    let store = store::open(&config.database_url).await?;
+    let store = store::open(&config.database_url, Arc::new(SystemClock)).await?;
     match store
         .create_rep(NewRep {
             email: parsed.to_string(),
             name,
-            time_zone: timezone,
+            time_zone,
             password_hash: Some(password_hash),
         })
         .await

@@ -35,6 +35,8 @@ pub struct Config {
     pub demo_mode: bool,
     pub demo_password: Option<String>,
     pub max_upload_bytes: u64,
+    /// How long a job is claimed, and how often idle workers look for jobs.
+    pub job_timing: crate::jobs::Timing,
 }
 
 /// One configuration key: its environment variable and its name in the file.
@@ -105,6 +107,16 @@ const KEYS: &[Key] = &[
         file: "max_upload_bytes",
         default: Some("4294967296"),
     },
+    Key {
+        env: "JOB_CLAIM_SECONDS",
+        file: "job_claim_seconds",
+        default: Some("30"),
+    },
+    Key {
+        env: "JOB_POLL_MILLIS",
+        file: "job_poll_millis",
+        default: Some("1000"),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +186,14 @@ impl Config {
                     .filter(|n| *n > 0)
                     .ok_or_else(|| "expected a positive number of bytes".to_string())
             })?,
+            job_timing: crate::jobs::Timing {
+                claim: std::time::Duration::from_secs(
+                    source.require("JOB_CLAIM_SECONDS", |v| positive(v, "seconds"))?,
+                ),
+                poll: std::time::Duration::from_millis(
+                    source.require("JOB_POLL_MILLIS", |v| positive(v, "milliseconds"))?,
+                ),
+            },
         })
     }
 }
@@ -265,6 +285,15 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
         values.insert(name, text);
     }
     Ok(values)
+}
+
+fn positive(value: &str, unit: &str) -> Result<u64, String> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("expected a whole number of {unit} above zero"))
 }
 
 fn parse_bool(value: &str) -> Result<bool, String> {

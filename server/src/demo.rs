@@ -1,7 +1,10 @@
 //! Demo mode: on an empty database, a demo rep and the demo recording, so a
 //! fresh install has something to share.
 
-use app::store::{NewRecording, NewRep, Rep, SharedStore};
+use app::{
+    domain::{RecipientName, RecordingTitle},
+    store::{NewRecording, NewRep, Rep, SharedStore},
+};
 use axum::body::Bytes;
 
 use crate::media::MediaStore;
@@ -20,7 +23,7 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
     let rep = store
         .create_rep(NewRep {
             email: DEMO_EMAIL.into(),
-            name: "Demo Rep".into(),
+            name: RecipientName::parse("Demo Rep").expect("a valid name"),
             time_zone: None,
             // Set by `set_demo_password` at every start.
             password_hash: None,
@@ -35,7 +38,7 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
     store
         .create_recording(NewRecording {
             owner_id: rep.id,
-            title: DEMO_TITLE.into(),
+            title: RecordingTitle::parse(DEMO_TITLE).expect("a valid title"),
             duration_ms: ingested.duration_ms,
             media_key: ingested.key,
             content_type: ingested.content_type.into(),
@@ -63,7 +66,7 @@ pub async fn set_demo_password(
     let password = match configured {
         Some(password) => password,
         None => {
-            random = app::link::new_code();
+            random = app::link::random_alphanumerics(16);
             random.as_str()
         }
     };

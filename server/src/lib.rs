@@ -9,10 +9,12 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod jobs;
 pub mod mail;
 pub mod media;
 pub mod signin;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod upload;

@@ -15,8 +15,6 @@ use http::StatusCode;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use url::Url;
 
-use crate::startup::AppState;
-
 /// A session ends after this long without a request.
 const IDLE_EXPIRY: time::Duration = time::Duration::days(14);
 
@@ -78,7 +76,7 @@ fn is_rep_page(path: &str) -> bool {
 /// Sends requests for the rep's pages to `/signin` unless a rep is signed in.
 /// (Server functions and media check the session themselves.)
 pub async fn require_sign_in(
-    State(state): State<AppState>,
+    State(store): State<app::store::SharedStore>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -86,7 +84,7 @@ pub async fn require_sign_in(
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    match current_rep(state.store.as_ref(), &parts).await {
+    match current_rep(store.as_ref(), &parts).await {
         Ok(_) => next.run(Request::from_parts(parts, body)).await,
         Err(AuthError::SignedOut) => {
             let wanted = parts

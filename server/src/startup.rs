@@ -4,13 +4,13 @@ use std::{net::SocketAddr, sync::Arc};
 
 use app::{
     App,
+    clock::{SharedClock, SystemClock},
     link::LinkBase,
     shell,
-    store::{OutboxWaker, SharedStore},
+    store::{JobWaker, Queue, SharedStore},
 };
 use axum::{
     Router,
-    extract::FromRef,
     routing::{get, post},
 };
 use http::{HeaderValue, header};
@@ -29,44 +29,62 @@ use tracing::Level;
 use crate::{
     config::Config,
     demo,
-    mail::{
-        Transport,
-        delivery::{Worker, WorkerHandle},
-    },
-    media::MediaStore,
+    jobs::{Runner, RunnerHandle},
+    mail::{Transport, delivery::Email},
+    state::AppState,
     store,
 };
-
-/// What every handler may need.
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub store: SharedStore,
-    pub media: Arc<MediaStore>,
-    pub config: Arc<Config>,
-    /// Wakes the delivery worker when email was queued.
-    pub outbox: OutboxWaker,
-    pub link_misses: Arc<crate::viewer::LinkMisses>,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
 
 /// A server bound to its address, ready to run.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
-    mail_worker: WorkerHandle,
+    workers: Workers,
+}
+
+/// This process's job runners, one per queue.
+struct Workers {
+    email: RunnerHandle,
+}
+
+impl Workers {
+    fn start(config: &Config, store: &SharedStore, clock: &SharedClock) -> anyhow::Result<Self> {
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::smtp(url)
+                .map_err(|e| anyhow::anyhow!("cannot use SMTP_URL {url}: {e}"))?,
+            None => Transport::Mailbox(store.clone(), clock.clone()),
+        };
+        let email = Email::new(
+            store.clone(),
+            transport,
+            config.mail_from.clone(),
+            LinkBase(config.short_link_url.to_string()),
+        );
+        Ok(Self {
+            email: Runner::new(email, store.clone(), clock.clone(), config.job_timing).start(),
+        })
+    }
+
+    fn waker(&self) -> JobWaker {
+        let email = self.email.waker();
+        JobWaker(Arc::new(move |queue| match queue {
+            Queue::Email => email.notify_one(),
+        }))
+    }
+
+    /// Stops claiming; waits for the jobs in flight (the rest stay queued).
+    async fn stop(self) {
+        self.email.stop().await;
+    }
 }
 
 impl Application {
     /// Opens the store (applying migrations), seeds demo data in demo mode,
     /// and binds the listening socket (port 0 picks a free one).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let (store, sessions) = store::open_with_sessions(&config.database_url).await?;
+        let clock: SharedClock = Arc::new(SystemClock);
+        let (store, sessions) =
+            store::open_with_sessions(&config.database_url, clock.clone()).await?;
         let media = crate::media::open(&config)?;
         if config.demo_mode {
             demo::seed_if_empty(&store, &media).await?;
@@ -82,30 +100,20 @@ impl Application {
             })?;
         let mut leptos_options = leptos_options(&config);
         leptos_options.site_addr = listener.local_addr()?;
-        let transport = match &config.smtp_url {
-            Some(url) => Transport::smtp(url)
-                .map_err(|e| anyhow::anyhow!("cannot use SMTP_URL {url}: {e}"))?,
-            None => Transport::Mailbox(store.clone()),
-        };
-        let mail_worker = Worker::new(
-            store.clone(),
-            transport,
-            config.mail_from.clone(),
-            LinkBase(config.short_link_url.to_string()),
-        )
-        .start();
+        let workers = Workers::start(&config, &store, &clock)?;
         let state = AppState {
             leptos_options,
             store,
             media: Arc::new(media),
-            outbox: mail_worker.waker(),
+            clock,
+            jobs: workers.waker(),
             link_misses: Arc::default(),
-            config: Arc::new(config),
+            max_upload_bytes: config.max_upload_bytes,
         };
         Ok(Self {
             listener,
-            router: router(state, sessions),
-            mail_worker,
+            router: router(state, &config, sessions),
+            workers,
         })
     }
 
@@ -116,7 +124,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in
-    /// flight and the emails being sent (the rest stay queued).
+    /// flight and the jobs being run (the rest stay queued).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -128,7 +136,7 @@ impl Application {
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
-        self.mail_worker.stop().await;
+        self.workers.stop().await;
         served
     }
 }
@@ -156,11 +164,12 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
-fn router(state: AppState, sessions: store::SessionStore) -> Router {
+fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
-    let links = LinkBase(state.config.short_link_url.to_string());
-    let outbox = state.outbox.clone();
+    let clock = state.clock.clone();
+    let links = LinkBase(config.short_link_url.to_string());
+    let jobs = state.jobs.clone();
     let sign_in_limits = crate::signin::limits();
     let media = state.media.clone();
     let media_remover = app::store::MediaRemover(Arc::new(move |key: String| {
@@ -173,18 +182,19 @@ fn router(state: AppState, sessions: store::SessionStore) -> Router {
     }));
     let context = move || {
         provide_context(store.clone());
+        provide_context(clock.clone());
         provide_context(links.clone());
-        provide_context(outbox.clone());
+        provide_context(jobs.clone());
         provide_context(sign_in_limits.clone());
         provide_context(media_remover.clone());
     };
-    let session_layer = crate::signin::session_layer(sessions, &state.config.public_url);
+    let session_layer = crate::signin::session_layer(sessions, &config.public_url);
 
     // Video is already compressed, and compressing it would break byte ranges.
     let compress = DefaultPredicate::new().and(NotForContentType::const_new("video/"));
 
     let mut router = Router::new();
-    if state.config.smtp_url.is_none() {
+    if config.smtp_url.is_none() {
         use crate::mail::mailbox;
         router = router
             .route("/dev/mailbox", get(mailbox::list))
@@ -198,13 +208,7 @@ fn router(state: AppState, sessions: store::SessionStore) -> Router {
             post(crate::upload::upload_recording),
         )
         .route("/media/recordings/{id}", get(crate::media::serve_recording))
-        // The recipients' side: plain HTML, outside the Leptos app.
-        .route("/l/{code}", get(crate::viewer::page))
-        .route("/l/{code}/video", get(crate::viewer::video))
-        .route("/l/{code}/opened", post(crate::viewer::opened))
-        .route("/l/{code}/watched", post(crate::viewer::watched))
-        .route(crate::viewer::CSS_URL, get(crate::viewer::css))
-        .route(crate::viewer::JS_URL, get(crate::viewer::js))
+        .merge(crate::viewer::routes())
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{media::IngestError, startup::AppState};
+use crate::{media::IngestError, state::UploadState};
 
 #[derive(Deserialize)]
 pub struct UploadQuery {
@@ -45,7 +45,7 @@ async fn drain(body: &mut axum::body::BodyDataStream, at_most: u64) {
 }
 
 pub async fn upload_recording(
-    State(state): State<AppState>,
+    State(state): State<UploadState>,
     Query(query): Query<UploadQuery>,
     request: Request,
 ) -> Response {
@@ -65,7 +65,7 @@ pub async fn upload_recording(
         Ok(title) => title,
         Err(error) => return refusal(StatusCode::BAD_REQUEST, error.to_string()),
     };
-    let limit = state.config.max_upload_bytes;
+    let limit = state.max_upload_bytes;
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -107,7 +107,7 @@ pub async fn upload_recording(
 
     let new = NewRecording {
         owner_id: rep.id,
-        title: title.into_inner(),
+        title,
         duration_ms: ingested.duration_ms,
         media_key: ingested.key.clone(),
         content_type: ingested.content_type.to_string(),
@@ -116,7 +116,7 @@ pub async fn upload_recording(
     match state.store.create_recording(new).await {
         Ok(recording) => {
             tracing::info!(
-                recording = recording.id,
+                recording = %recording.id,
                 bytes = ingested.size_bytes,
                 "recording uploaded"
             );

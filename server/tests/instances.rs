@@ -1,6 +1,6 @@
 //! Several server instances on one database and one media folder, as behind a
 //! load balancer: a session, a share and its links work on any instance, and
-//! the delivery workers of all instances share one outbox.
+//! the job runners of all instances share one email queue.
 
 mod common;
 
@@ -23,7 +23,8 @@ const RECIPIENTS: usize = 500;
 /// Two instances on one database, sending to `smtp`; both clients are the
 /// demo rep's browser, signed in on the first.
 async fn two_instances(smtp: &SmtpServer) -> (TestApp, TestApp) {
-    let a = spawn_app_with(&[("SMTP_URL", &smtp.url())]).await;
+    // A short claim, so the emails of an instance that dies go on soon.
+    let a = spawn_app_with(&[("SMTP_URL", &smtp.url()), ("JOB_CLAIM_SECONDS", "3")]).await;
     let b = a.another_instance().await;
     (a, b)
 }
@@ -136,7 +137,7 @@ async fn when_one_instance_dies_the_other_sends_the_rest() {
     let before = smtp.received().len();
     assert!(before < RECIPIENTS, "A died before the send was over");
 
-    // A's unfinished claims run out (30 s), then B takes them too.
+    // A's unfinished claims run out (3 s), then B takes them too.
     wait_for_share(&b, id, "all sent", |s| all_in_state(s, "sent")).await;
     let received = smtp.received();
     // An email on the wire when A died may have gone twice, with the same

@@ -1,4 +1,4 @@
-//! Email: Send Email(s) through the outbox and the delivery worker to a real
+//! Email: Send Email(s) through the email queue and its worker to a real
 //! SMTP server, through an outage and a crash; the opened notification; and
 //! the dev mailbox when no SMTP server is configured.
 
@@ -21,6 +21,8 @@ fn app_env(smtp: &SmtpServer) -> Vec<(&'static str, String)> {
     vec![
         ("SMTP_URL", smtp.url()),
         ("MAIL_FROM", "Recordings <no-reply@rec.example>".into()),
+        // A crashed process's claims run out in seconds, not the default 30.
+        ("JOB_CLAIM_SECONDS", "3".into()),
     ]
 }
 
@@ -329,7 +331,7 @@ async fn the_sender_hears_of_the_first_open_then_at_most_hourly() {
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM opens").await, 2);
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM outbox WHERE kind = 'opened'").await,
+        count(&app, "SELECT COUNT(*) FROM emails WHERE kind = 'opened'").await,
         1
     );
     let ua: String = sqlx::query_scalar("SELECT user_agent FROM opens ORDER BY id DESC LIMIT 1")
@@ -339,7 +341,7 @@ async fn the_sender_hears_of_the_first_open_then_at_most_hourly() {
     assert_eq!(ua, "Mozilla/5.0 (test)");
 
     // An hour after the last notification, the next open notifies again.
-    sqlx::query("UPDATE outbox SET created_at_ms = created_at_ms - 3600001 WHERE kind = 'opened'")
+    sqlx::query("UPDATE emails SET created_at_ms = created_at_ms - 3600001 WHERE kind = 'opened'")
         .execute(&db(&app).await)
         .await
         .unwrap();

@@ -838,8 +838,8 @@ async fn guessing_link_codes_is_cut_off_per_client() {
     let started = std::time::Instant::now();
     let mut statuses = Vec::new();
     for _ in 0..1000 {
-        let code = app::link::new_code();
-        statuses.push(get(&app, &format!("/l/{code}")).await.status());
+        let code = app::link::LinkCode::random();
+        statuses.push(get(&app, &format!("/l/{}", code.as_str())).await.status());
     }
     let elapsed = started.elapsed();
     let first_refusal = statuses
@@ -864,7 +864,7 @@ async fn guessing_link_codes_is_cut_off_per_client() {
         not_found as u64 <= 20 + elapsed.as_secs() / 3 + 1,
         "{not_found} misses answered in {elapsed:?}"
     );
-    let page = get(&app, &format!("/l/{}", app::link::new_code())).await;
+    let page = get(&app, &format!("/l/{}", app::link::LinkCode::random().as_str())).await;
     assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(page.text().await.unwrap().contains("Too many tries"));
 
@@ -877,7 +877,7 @@ async fn guessing_link_codes_is_cut_off_per_client() {
     let response = other.get(app.url(&paths[0])).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let miss = other
-        .get(app.url(&format!("/l/{}", app::link::new_code())))
+        .get(app.url(&format!("/l/{}", app::link::LinkCode::random().as_str())))
         .send()
         .await
         .unwrap();

@@ -1,46 +1,150 @@
 //! Server functions: thin doors that parse their input into domain types,
-//! find the rep the request acts for, and ask the store.
+//! find the rep the request acts for, ask the store, and answer with a view
+//! or an [`ApiError`]. One module per feature: signing in, the recordings
+//! library, the Share window, the Shares page (sent shares), the profile
+//! (Settings). They all go through [`ssr::Ctx`] and [`ssr::answer`].
 
 mod auth;
+mod error;
+mod profile;
 mod recordings;
-mod settings;
-mod share;
-mod shares;
+mod sent_shares;
+mod share_window;
 
 pub use auth::*;
+pub use error::*;
+pub use profile::*;
 pub use recordings::*;
-pub use settings::*;
-pub use share::*;
-pub use shares::*;
-
-/// The refusal helpers the share window's functions use, for the others too.
-#[cfg(feature = "ssr")]
-pub(crate) use share::ssr as share_ssr;
+pub use sent_shares::*;
+pub use share_window::*;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use jiff::tz::TimeZone;
+    use jiff::{Timestamp, civil::Date, tz::TimeZone};
     use leptos::prelude::*;
 
-    use crate::auth::current_rep;
-    use crate::domain::RecordingSummary;
-    use crate::store::{Recording, Rep, SharedStore};
+    use super::ApiError;
+    use crate::{
+        auth::{AuthError, current_rep},
+        clock::SharedClock,
+        link::{LinkBase, LinkCode},
+        store::{JobWaker, Queue, Recording, Rep, SharedStore, StoreError},
+        views::RecordingSummary,
+    };
 
-    /// The store and the rep this request acts for.
-    pub async fn store_and_rep() -> Result<(SharedStore, Rep), ServerFnError> {
-        let store = use_context::<SharedStore>()
-            .ok_or_else(|| ServerFnError::new("the store is not configured"))?;
-        let parts: http::request::Parts = leptos_axum::extract().await?;
-        match current_rep(store.as_ref(), &parts).await {
-            Ok(rep) => Ok((store, rep)),
-            Err(crate::auth::AuthError::SignedOut) => {
-                set_status(http::StatusCode::UNAUTHORIZED);
-                Err(ServerFnError::new(
-                    "You are signed out. Sign in again to go on.",
-                ))
-            }
-            Err(other) => Err(internal(other)),
+    /// What a server function acting for a signed-in rep works with.
+    pub struct Ctx {
+        pub store: SharedStore,
+        pub rep: Rep,
+        clock: SharedClock,
+        links: LinkBase,
+    }
+
+    impl Ctx {
+        /// The store and the rep this request acts for; `SignedOut` without one.
+        pub async fn load() -> Result<Self, ApiError> {
+            let store = context::<SharedStore>()?;
+            let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
+            let rep = current_rep(store.as_ref(), &parts)
+                .await
+                .map_err(|e| match e {
+                    AuthError::SignedOut => ApiError::SignedOut,
+                    other => internal(other),
+                })?;
+            Ok(Self {
+                store,
+                rep,
+                clock: context()?,
+                links: context()?,
+            })
         }
+
+        pub fn now(&self) -> Timestamp {
+            self.clock.now()
+        }
+
+        /// Today in `tz`, by the server's clock.
+        pub fn today(&self, tz: &TimeZone) -> Date {
+            self.now().to_zoned_datetime(tz.clone()).date()
+        }
+
+        /// A recipient's link as they receive it.
+        pub fn link(&self, code: &LinkCode) -> String {
+            self.links.url(code)
+        }
+
+        /// Wakes this process's runner for `queue` (work was just queued).
+        pub fn wake(&self, queue: Queue) {
+            if let Some(jobs) = use_context::<JobWaker>() {
+                jobs.wake(queue);
+            }
+        }
+
+        /// The rep's zone for showing times: chosen in Settings, else `fallback`.
+        pub fn rep_zone(&self, fallback: &str) -> TimeZone {
+            zone(self.rep.time_zone.as_deref().unwrap_or(fallback))
+        }
+
+        /// A recording as the rep's pages show it.
+        pub fn summary(&self, recording: &Recording) -> RecordingSummary {
+            summary(recording, &self.rep)
+        }
+    }
+
+    /// Something the server provides to every server function.
+    pub fn context<T: Clone + Send + Sync + 'static>() -> Result<T, ApiError> {
+        use_context::<T>().ok_or_else(|| {
+            internal(format!(
+                "{} is not provided to server functions",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
+    /// Runs a server function's work and gives a refusal the HTTP status it
+    /// means (server functions answer every error with 500 otherwise).
+    pub async fn answer<T>(work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+        let result = work.await;
+        if let Err(error) = &result {
+            set_status(match error {
+                ApiError::Invalid { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
+                ApiError::NotFound => http::StatusCode::NOT_FOUND,
+                ApiError::SignedOut | ApiError::WrongCredentials => http::StatusCode::UNAUTHORIZED,
+                ApiError::TooManyTries => http::StatusCode::TOO_MANY_REQUESTS,
+                ApiError::Server(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+            });
+        }
+        result
+    }
+
+    /// `Ok(Some(x))` → `x`; `Ok(None)`/`Ok(false)` → not found.
+    pub fn found<T: Found>(result: Result<T, StoreError>) -> Result<T::Value, ApiError> {
+        result.map_err(internal)?.found().ok_or(ApiError::NotFound)
+    }
+
+    pub trait Found {
+        type Value;
+        fn found(self) -> Option<Self::Value>;
+    }
+
+    impl<T> Found for Option<T> {
+        type Value = T;
+        fn found(self) -> Option<T> {
+            self
+        }
+    }
+
+    impl Found for bool {
+        type Value = ();
+        fn found(self) -> Option<()> {
+            self.then_some(())
+        }
+    }
+
+    /// Logs the cause; the rep sees a message without internals.
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(%error, "server function failed");
+        ApiError::Server("Something went wrong on our side. Please try again.".into())
     }
 
     /// Whether the request is a plain form post: a browser without scripts
@@ -57,10 +161,9 @@ pub mod ssr {
         })
     }
 
-    /// Gives a refusal the HTTP status it means (server functions answer
-    /// every error with 500 otherwise). Not for a plain form post: a status
+    /// Sets the answer's HTTP status, except for a plain form post: a status
     /// would replace the redirect that takes the browser back to its page.
-    pub fn set_status(code: http::StatusCode) {
+    fn set_status(code: http::StatusCode) {
         if is_form_post() {
             return;
         }
@@ -78,18 +181,24 @@ pub mod ssr {
         }
     }
 
-    /// Logs the cause and gives the browser a message without internals.
-    pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
-        tracing::error!(%error, "server function failed");
-        ServerFnError::new("Something went wrong on our side. Please try again.")
+    /// The rep's chosen zone, else the browser's (if it names a real zone), else UTC.
+    pub fn zone_name(chosen: Option<&str>, browser: &str) -> String {
+        chosen
+            .into_iter()
+            .chain([browser])
+            .find(|name| !name.is_empty() && TimeZone::get(name).is_ok())
+            .unwrap_or("UTC")
+            .to_string()
     }
 
+    pub fn zone(name: &str) -> TimeZone {
+        TimeZone::get(name).unwrap_or(TimeZone::UTC)
+    }
+
+    /// A recording as the rep's pages show it (also for uploads, outside
+    /// server functions).
     pub fn summary(recording: &Recording, rep: &Rep) -> RecordingSummary {
-        let tz = rep
-            .time_zone
-            .as_deref()
-            .and_then(|z| TimeZone::get(z).ok())
-            .unwrap_or(TimeZone::UTC);
+        let tz = zone(rep.time_zone.as_deref().unwrap_or("UTC"));
         RecordingSummary {
             id: recording.id,
             title: recording.title.clone(),

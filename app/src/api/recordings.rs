@@ -2,53 +2,57 @@
 
 use leptos::prelude::*;
 
-use crate::domain::RecordingSummary;
+use super::ApiError;
+use crate::{domain::RecordingId, views::RecordingSummary};
 
 /// Every recording the rep owns, newest first.
 #[server(endpoint = "recordings/list")]
-pub async fn list_recordings() -> Result<Vec<RecordingSummary>, ServerFnError> {
-    let (store, rep) = super::ssr::store_and_rep().await?;
-    let recordings = store
-        .recordings_of(rep.id)
-        .await
-        .map_err(super::ssr::internal)?;
-    Ok(recordings
-        .iter()
-        .map(|r| super::ssr::summary(r, &rep))
-        .collect())
+pub async fn list_recordings() -> Result<Vec<RecordingSummary>, ApiError> {
+    use super::ssr::{Ctx, answer, internal};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        let recordings = ctx
+            .store
+            .recordings_of(ctx.rep.id)
+            .await
+            .map_err(internal)?;
+        Ok(recordings.iter().map(|r| ctx.summary(r)).collect())
+    })
+    .await
 }
 
 /// One of the rep's recordings; `None` when there is no such recording or
 /// another rep owns it (the two look the same from outside).
 #[server(endpoint = "recordings/get")]
-pub async fn get_recording(id: i64) -> Result<Option<RecordingSummary>, ServerFnError> {
-    let (store, rep) = super::ssr::store_and_rep().await?;
-    let recording = store
-        .recording_of(rep.id, id)
-        .await
-        .map_err(super::ssr::internal)?;
-    Ok(recording.map(|r| super::ssr::summary(&r, &rep)))
+pub async fn get_recording(id: RecordingId) -> Result<Option<RecordingSummary>, ApiError> {
+    use super::ssr::{Ctx, answer, internal};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        let recording = ctx
+            .store
+            .recording_of(ctx.rep.id, id)
+            .await
+            .map_err(internal)?;
+        Ok(recording.map(|r| ctx.summary(&r)))
+    })
+    .await
 }
 
 /// Deletes one of the rep's recordings: every link to it stops working at
 /// once and its media is deleted; its shares stay on the Shares page.
 #[server(endpoint = "recordings/delete")]
-pub async fn delete_recording(id: i64) -> Result<(), ServerFnError> {
-    let (store, rep) = super::ssr::store_and_rep().await?;
-    let deleted = store
-        .delete_recording(rep.id, id)
-        .await
-        .map_err(super::ssr::internal)?;
-    match deleted {
-        Some(media_key) => {
-            if let Some(media) = use_context::<crate::store::MediaRemover>() {
-                media.remove(media_key);
-            }
-            Ok(())
+pub async fn delete_recording(id: RecordingId) -> Result<(), ApiError> {
+    use super::ssr::{Ctx, answer, found};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        let media_key = found(ctx.store.delete_recording(ctx.rep.id, id).await)?;
+        if let Some(media) = use_context::<crate::store::MediaRemover>() {
+            media.remove(media_key);
         }
-        None => {
-            super::ssr::set_status(http::StatusCode::NOT_FOUND);
-            Err(ServerFnError::new("There is no such recording."))
-        }
-    }
+        Ok(())
+    })
+    .await
 }

@@ -6,14 +6,15 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::{delete_recording, get_recording},
-    domain::{RecordingSummary, format_clock},
-    pages::{route_id, set_not_found_status},
-    share::ShareDialog,
+    domain::format_clock,
+    pages::{recording_id, set_not_found_status},
+    share_window::ShareDialog,
+    views::RecordingSummary,
 };
 
 #[component]
 pub fn RecordingPage() -> impl IntoView {
-    let id = route_id();
+    let id = recording_id();
     let recording = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_recording(id).await,

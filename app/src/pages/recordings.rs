@@ -4,10 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::list_recordings,
-    domain::{RecordingSummary, format_clock},
-    share::ShareDialog,
-    upload::UploadForm,
+    api::list_recordings, domain::format_clock, share_window::ShareDialog, upload::UploadForm,
+    views::RecordingSummary,
 };
 
 #[component]

@@ -1,7 +1,7 @@
 //! `/dev/mailbox`: the mail the app sent while no SMTP server is configured,
 //! for trying the app on one machine. The routes exist only in that mode.
 
-use app::store::{MailboxEntry, MailboxId};
+use app::store::{MailboxEntry, MailboxId, SharedStore};
 use askama::Template;
 use axum::{
     extract::{Path, State},
@@ -9,8 +9,6 @@ use axum::{
 };
 use http::{HeaderValue, StatusCode, header};
 use jiff::tz::TimeZone;
-
-use crate::startup::AppState;
 
 #[derive(Template)]
 #[template(path = "mailbox/list.html")]
@@ -45,8 +43,8 @@ fn when(entry: &MailboxEntry) -> String {
 }
 
 /// `GET /dev/mailbox`: newest first.
-pub async fn list(State(state): State<AppState>) -> Response {
-    match state.store.mailbox().await {
+pub async fn list(State(store): State<SharedStore>) -> Response {
+    match store.mailbox().await {
         Ok(entries) => page(&ListPage {
             messages: entries
                 .iter()
@@ -64,8 +62,8 @@ pub async fn list(State(state): State<AppState>) -> Response {
 
 /// `GET /dev/mailbox/{id}`: headers, the HTML part (sandboxed), the plain
 /// text part with its links, and the raw message.
-pub async fn show(State(state): State<AppState>, Path(id): Path<MailboxId>) -> Response {
-    match state.store.mailbox_message(id).await {
+pub async fn show(State(store): State<SharedStore>, Path(id): Path<MailboxId>) -> Response {
+    match store.mailbox_message(id).await {
         Ok(Some(entry)) => {
             let raw = &entry.message.raw;
             let headers = raw
@@ -88,8 +86,8 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<MailboxId>) -> R
 
 /// `GET /dev/mailbox/{id}/html`: the HTML part as the recipient's mail
 /// program would show it, sandboxed (no scripts, no same-origin access).
-pub async fn html_part(State(state): State<AppState>, Path(id): Path<MailboxId>) -> Response {
-    match state.store.mailbox_message(id).await {
+pub async fn html_part(State(store): State<SharedStore>, Path(id): Path<MailboxId>) -> Response {
+    match store.mailbox_message(id).await {
         Ok(Some(entry)) => {
             let mut response = Html(entry.message.html).into_response();
             // Email HTML is styled inline; it runs no script and may only

@@ -101,7 +101,7 @@ pub fn share_email(
     links: &LinkBase,
     message_id: String,
 ) -> Result<Outgoing, Unsendable> {
-    let code = facts.link_code.as_deref().ok_or(Unsendable::LinkGone)?;
+    let code = facts.link_code.as_ref().ok_or(Unsendable::LinkGone)?;
     let link = links.url(code);
     let comments = match facts.comment_count {
         0 => "No comments".to_string(),
@@ -265,7 +265,7 @@ mod tests {
         ShareEmailFacts {
             recipient_name: "Ada <b>Lovelace</b>".into(),
             recipient_email: "ada@example.com".into(),
-            link_code: Some("AbCdEfGhIjKlMnOp".into()),
+            link_code: app::link::LinkCode::parse("AbCdEfGhIjKlMnOp"),
             title: "Q3 <script>alert(1)</script>".into(),
             sender_name: "Demo Rep".into(),
             comment_count: 2,

@@ -1,4 +1,4 @@
-//! Outgoing email: the messages ([`message`]), the delivery worker
+//! Outgoing email: the messages ([`message`]), the email queue's handler
 //! ([`delivery`]) and, with no SMTP server configured, the dev mailbox
 //! ([`mailbox`]) that keeps mail in the database for `/dev/mailbox`.
 
@@ -7,12 +7,15 @@ pub mod mailbox;
 pub mod message;
 pub mod smtp;
 
-use app::store::{OutboxId, SharedStore};
-use jiff::Timestamp;
+use app::{
+    clock::SharedClock,
+    store::{EmailId, JobId, SharedStore},
+};
 use lettre::message::Mailbox;
 use url::Url;
 
-use message::{Outgoing, Unsendable};
+use crate::jobs::{Completion, Failure};
+use message::Outgoing;
 use smtp::SmtpSender;
 
 /// How many emails one process sends at once (and SMTP connections it keeps).
@@ -22,7 +25,7 @@ pub const CONCURRENCY: usize = 8;
 pub enum Transport {
     Smtp(SmtpSender),
     /// The dev mailbox in the database.
-    Mailbox(SharedStore),
+    Mailbox(SharedStore, SharedClock),
 }
 
 impl Transport {
@@ -31,9 +34,17 @@ impl Transport {
     }
 
     /// Sends `email`. The dev mailbox records it as sent at once; SMTP
-    /// leaves that to the caller (`Ok(false)`), which marks many in one go.
-    async fn send(&self, id: OutboxId, email: &Outgoing, from: &Mailbox) -> Result<bool, Failure> {
-        let message = email.message(from)?;
+    /// leaves that to the job runner, which marks many in one go.
+    async fn send(
+        &self,
+        job: JobId,
+        id: EmailId,
+        email: &Outgoing,
+        from: &Mailbox,
+    ) -> Result<Completion, Failure> {
+        let message = email
+            .message(from)
+            .map_err(|unsendable| Failure::Permanent(unsendable.to_string()))?;
         match self {
             Self::Smtp(smtp) => {
                 smtp.send(message.envelope(), &message.formatted())
@@ -45,9 +56,9 @@ impl Transport {
                             Failure::Transient(e.message)
                         }
                     })?;
-                Ok(false)
+                Ok(Completion::Done)
             }
-            Self::Mailbox(mailbox) => {
+            Self::Mailbox(store, clock) => {
                 let kept = app::store::MailboxMessage {
                     to: email.to.to_string(),
                     subject: email.subject.clone(),
@@ -55,25 +66,12 @@ impl Transport {
                     text: email.text.clone(),
                     html: email.html.clone(),
                 };
-                mailbox
-                    .deliver_to_mailbox(id, &kept, Timestamp::now())
+                store
+                    .deliver_to_mailbox(job, id, &kept, clock.now())
                     .await
                     .map_err(|e| Failure::Transient(e.to_string()))?;
-                Ok(true)
+                Ok(Completion::Recorded)
             }
         }
     }
-}
-
-/// Why a delivery did not complete.
-#[derive(Debug, thiserror::Error)]
-enum Failure {
-    /// Worth another try later (connection refused, 4xx, timeout).
-    #[error("{0}")]
-    Transient(String),
-    /// The server refused for good (5xx).
-    #[error("{0}")]
-    Permanent(String),
-    #[error(transparent)]
-    Unsendable(#[from] Unsendable),
 }

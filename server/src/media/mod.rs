@@ -256,8 +256,8 @@ fn read_size(headers: &http::HeaderMap) -> usize {
 
 /// `GET /media/recordings/{id}`: one of the rep's recordings, with byte ranges.
 pub async fn serve_recording(
-    axum::extract::State(state): axum::extract::State<crate::startup::AppState>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::extract::State(state): axum::extract::State<crate::state::MediaState>,
+    axum::extract::Path(id): axum::extract::Path<app::store::RecordingId>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;

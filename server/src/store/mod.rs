@@ -1,93 +1,87 @@
-//! Backends of [`app::store::Store`]: SQLite (the default) and PostgreSQL,
-//! chosen by the scheme of `DATABASE_URL`. Nothing outside this module knows
-//! which one runs.
+//! The store behind [`app::store::Store`]: one body of SQL ([`sql`]) for
+//! SQLite (the default) and PostgreSQL, chosen by the scheme of
+//! `DATABASE_URL`; what differs between the two is in [`dialect`]. Nothing
+//! outside this module knows which one runs.
 
-mod postgres;
+mod dialect;
 mod rows;
-mod sqlite;
+mod sessions;
+mod sql;
 
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use dialect::Dialect;
+pub use sessions::SessionStore;
+pub use sql::SqlStore;
 
-use app::store::SharedStore;
-use async_trait::async_trait;
-use std::sync::Arc;
-use tower_sessions::{
-    ExpiredDeletion,
-    session::{Id, Record},
-    session_store,
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+
+use app::{clock::SharedClock, store::SharedStore};
+use sqlx::{
+    any::AnyPoolOptions,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
 /// Whether `database_url` names a PostgreSQL database (else SQLite).
 pub fn is_postgres(database_url: &str) -> bool {
-    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
+    Dialect::of(database_url) == Dialect::Postgres
 }
 
 /// Opens the store named by `database_url` and brings its schema up to date.
-pub async fn open(database_url: &str) -> anyhow::Result<SharedStore> {
-    Ok(open_with_sessions(database_url).await?.0)
+pub async fn open(database_url: &str, clock: SharedClock) -> anyhow::Result<SharedStore> {
+    Ok(open_with_sessions(database_url, clock).await?.0)
 }
 
 /// The store and the session store, both on the database at `database_url`.
-pub async fn open_with_sessions(database_url: &str) -> anyhow::Result<(SharedStore, SessionStore)> {
-    if is_postgres(database_url) {
-        let store = PostgresStore::open(database_url).await?;
-        let sessions = tower_sessions_sqlx_store::PostgresStore::new(store.pool());
-        sessions.migrate().await?;
-        Ok((Arc::new(store), SessionStore::Postgres(sessions)))
-    } else {
-        let store = SqliteStore::open(database_url).await?;
-        let sessions = tower_sessions_sqlx_store::SqliteStore::new(store.pool());
-        sessions.migrate().await?;
-        Ok((Arc::new(store), SessionStore::Sqlite(sessions)))
-    }
-}
-
-/// Where sign-in sessions live: a table in the same database, so every
-/// server instance on that database sees the same sessions.
-#[derive(Clone, Debug)]
-pub enum SessionStore {
-    Sqlite(tower_sessions_sqlx_store::SqliteStore),
-    Postgres(tower_sessions_sqlx_store::PostgresStore),
-}
-
-#[async_trait]
-impl tower_sessions::SessionStore for SessionStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(store) => store.create(record).await,
-            Self::Postgres(store) => store.create(record).await,
+pub async fn open_with_sessions(
+    database_url: &str,
+    clock: SharedClock,
+) -> anyhow::Result<(SharedStore, SessionStore)> {
+    let dialect = Dialect::of(database_url);
+    // The session store wants its backend's own pool; the same pool applies
+    // the migrations (and creates the SQLite file) before the store opens.
+    let (sessions, connections) = match dialect {
+        Dialect::Sqlite => {
+            let options = SqliteConnectOptions::from_str(database_url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            if let Some(dir) = Path::new(options.get_filename()).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(2)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+            let sessions = tower_sessions_sqlx_store::SqliteStore::new(pool);
+            sessions.migrate().await?;
+            // One writer at a time anyway; readers run side by side (WAL).
+            (SessionStore::Sqlite(sessions), 8)
         }
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(store) => store.save(record).await,
-            Self::Postgres(store) => store.save(record).await,
+        Dialect::Postgres => {
+            let options = PgConnectOptions::from_str(database_url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            // sqlx holds an advisory lock while migrating, so processes
+            // starting together apply each migration once.
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            let sessions = tower_sessions_sqlx_store::PostgresStore::new(pool);
+            sessions.migrate().await?;
+            (SessionStore::Postgres(sessions), 16)
         }
-    }
-
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            Self::Sqlite(store) => store.load(id).await,
-            Self::Postgres(store) => store.load(id).await,
-        }
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(store) => store.delete(id).await,
-            Self::Postgres(store) => store.delete(id).await,
-        }
-    }
-}
-
-#[async_trait]
-impl ExpiredDeletion for SessionStore {
-    async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(store) => store.delete_expired().await,
-            Self::Postgres(store) => store.delete_expired().await,
-        }
-    }
+    };
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _| Box::pin(async move { dialect.set_up(conn).await }))
+        .connect(database_url)
+        .await?;
+    let store = SqlStore::new(pool, dialect, clock);
+    Ok((Arc::new(store), sessions))
 }

@@ -1,9 +1,10 @@
-//! From database rows to the store's values, for both backends. Their
-//! queries select the same column names with the same kinds of values
-//! (integers, text and their NULLs), so one mapper per value serves both.
+//! From database rows to the store's values. Both backends' rows hold the
+//! same kinds of values (integers, text and their NULLs), so one mapper per
+//! value serves both.
 
 use app::{
     domain::{Expiration, ExpiryPreset, Watched},
+    link::LinkCode,
     store::*,
 };
 use jiff::Timestamp;
@@ -56,7 +57,7 @@ pub fn instant(ms: i64) -> Timestamp {
 
 pub fn rep_from(row: &impl StoreRow) -> Rep {
     Rep {
-        id: row.int("id"),
+        id: RepId(row.int("id")),
         email: row.text("email"),
         name: row.text("name"),
         time_zone: row.maybe_text("time_zone"),
@@ -65,8 +66,8 @@ pub fn rep_from(row: &impl StoreRow) -> Rep {
 
 pub fn recording_from(row: &impl StoreRow) -> Recording {
     Recording {
-        id: row.int("id"),
-        owner_id: row.int("owner_id"),
+        id: RecordingId(row.int("id")),
+        owner_id: RepId(row.int("owner_id")),
         title: row.text("title"),
         created_at: instant(row.int("created_at_ms")),
         duration_ms: row.int("duration_ms"),
@@ -78,16 +79,23 @@ pub fn recording_from(row: &impl StoreRow) -> Recording {
 
 pub fn comment_from(row: &impl StoreRow) -> Comment {
     Comment {
-        id: row.int("id"),
+        id: CommentId(row.int("id")),
         body: row.text("body"),
         at_ms: row.maybe_int("at_ms"),
     }
 }
 
-/// The state of a recipient's latest share email (`None` before any).
+/// The state of a recipient's latest share email (`None` before any), from
+/// its job's `status`, `attempts` and `last_error`.
 pub fn email_status_from(row: &impl StoreRow) -> Option<EmailStatus> {
+    let state = match JobState::from_key(&row.maybe_text("status")?)? {
+        JobState::Queued => EmailState::Queued,
+        JobState::Running => EmailState::Sending,
+        JobState::Done => EmailState::Sent,
+        JobState::Failed => EmailState::Failed,
+    };
     Some(EmailStatus {
-        state: EmailState::from_key(&row.maybe_text("status")?)?,
+        state,
         attempts: row.int("attempts"),
         last_error: row.maybe_text("last_error"),
     })
@@ -112,8 +120,8 @@ pub fn expiration_from(row: &impl StoreRow) -> StoreResult<Expiration> {
 
 pub fn share_summary_from(row: &impl StoreRow) -> ShareSummary {
     ShareSummary {
-        id: row.int("id"),
-        recording_id: row.int("recording_id"),
+        id: ShareId(row.int("id")),
+        recording_id: RecordingId(row.int("recording_id")),
         recording_title: row.text("recording_title"),
         recording_duration_ms: row.int("recording_duration_ms"),
         title: row.text("title"),
@@ -129,10 +137,13 @@ pub fn recipient_activity_from(row: &impl StoreRow) -> StoreResult<RecipientActi
     let revoked = row.maybe_int("revoked_at_ms").is_some();
     Ok(RecipientActivity {
         recipient: Recipient {
-            id: row.int("id"),
+            id: RecipientId(row.int("id")),
             name: row.text("name"),
             email: row.text("email"),
-            link_code: row.maybe_text("code").filter(|_| !revoked),
+            link_code: row
+                .maybe_text("code")
+                .filter(|_| !revoked)
+                .map(LinkCode::from_stored),
             delivery: email_status_from(row),
         },
         link_revoked: revoked,
@@ -143,22 +154,57 @@ pub fn recipient_activity_from(row: &impl StoreRow) -> StoreResult<RecipientActi
     })
 }
 
-pub fn outbox_item_from(row: &impl StoreRow) -> StoreResult<OutboxItem> {
-    let kind = row.text("kind");
-    Ok(OutboxItem {
-        id: row.int("id"),
-        kind: EmailKind::from_key(&kind)
-            .ok_or_else(|| StoreError::Backend(format!("unknown email kind {kind:?}")))?,
-        recipient_id: row.int("recipient_id"),
-        open_id: row.maybe_int("open_id"),
-        message_key: row.text("message_key"),
+pub fn job_from(row: &impl StoreRow) -> Job {
+    Job {
+        id: JobId(row.int("id")),
+        subject: row.int("subject_id"),
         attempts: row.int("attempts"),
-    })
+    }
+}
+
+/// An email and what it says, from [`Store::emails_to_send`]'s row; `None`
+/// for an "opened" email whose open is gone.
+pub fn email_to_send_from(row: &impl StoreRow) -> StoreResult<Option<EmailToSend>> {
+    let kind = row.text("kind");
+    let facts = match EmailKind::from_key(&kind) {
+        Some(EmailKind::Share) => EmailFacts::Share(ShareEmailFacts {
+            recipient_name: row.text("name"),
+            recipient_email: row.text("email"),
+            link_code: row.maybe_text("code").map(LinkCode::from_stored),
+            title: row.text("title"),
+            sender_name: row.text("sender_name"),
+            comment_count: row.int("comment_count"),
+            expires_at: instant(row.int("expires_at_ms")),
+            time_zone: row.text("time_zone"),
+        }),
+        Some(EmailKind::Opened) => {
+            let Some(opened_at) = row.maybe_int("opened_at_ms") else {
+                return Ok(None);
+            };
+            EmailFacts::Opened(OpenedEmailFacts {
+                sender_name: row.text("sender_name"),
+                sender_email: row.text("sender_email"),
+                sender_zone: row.text("sender_zone"),
+                recipient_name: row.text("name"),
+                recipient_email: row.text("email"),
+                title: row.text("title"),
+                opened_at: instant(opened_at),
+                reported_zone: row.maybe_text("reported_zone"),
+                reported_offset_min: row.maybe_int("reported_offset_min"),
+            })
+        }
+        None => return Err(StoreError::Backend(format!("unknown email kind {kind:?}"))),
+    };
+    Ok(Some(EmailToSend {
+        id: EmailId(row.int("id")),
+        message_key: row.text("message_key"),
+        facts,
+    }))
 }
 
 pub fn mailbox_entry_from(row: &impl StoreRow) -> MailboxEntry {
     MailboxEntry {
-        id: row.int("id"),
+        id: MailboxId(row.int("id")),
         delivered_at: instant(row.int("delivered_at_ms")),
         message: MailboxMessage {
             to: row.text("to_address"),
@@ -185,7 +231,7 @@ pub fn comments_from_json(json: &str) -> StoreResult<Vec<Comment>> {
     let mut comments: Vec<_> = rows
         .into_iter()
         .map(|row| Comment {
-            id: row.id,
+            id: CommentId(row.id),
             body: row.body,
             at_ms: row.at_ms,
         })

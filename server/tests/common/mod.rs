@@ -26,7 +26,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: Arc<Sandbox>,
     env: BTreeMap<String, String>,
-    /// Outbox ids of the emails this process sent, from its log.
+    /// Ids of the emails this process sent, from its log.
     sent: Arc<Mutex<Vec<i64>>>,
 }
 
@@ -165,7 +165,7 @@ async fn spawn_process(
             }
             if line.contains("email sent") {
                 let id = line
-                    .split_once(" id=")
+                    .split_once(" email=")
                     .and_then(|(_, rest)| rest.split(' ').next()?.parse::<i64>().ok());
                 sent_by_server.lock().unwrap().extend(id);
             }
@@ -227,7 +227,7 @@ impl TestApp {
         self.server.kill().await.unwrap();
     }
 
-    /// Outbox ids of the emails this server process has sent so far.
+    /// Ids of the emails this server process has sent so far.
     pub fn sent_email_ids(&self) -> Vec<i64> {
         self.sent.lock().unwrap().clone()
     }

@@ -7,17 +7,17 @@ mod comments;
 mod menu;
 mod player;
 mod recipients;
-mod settings;
-
-pub(crate) use settings::FieldError;
+mod title_and_expiry;
 
 use std::collections::HashMap;
 
 use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::{
+    api::{ApiError, Field},
     api::{generate_links, get_share, open_share, send_emails},
-    domain::{Delivery, Field, RecordingSummary, ShareError, ShareView},
+    domain::ShareId,
+    views::{Delivery, RecordingSummary, ShareView},
 };
 
 /// The window's state, shared by its panels (all parts are `Copy` handles).
@@ -74,7 +74,7 @@ impl ShareState {
     /// where it belongs and calls `done(false)`.
     pub fn save<F>(self, fields: &'static [Field], call: F, done: impl FnOnce(bool) + 'static)
     where
-        F: Future<Output = Result<ShareView, ShareError>> + 'static,
+        F: Future<Output = Result<ShareView, ApiError>> + 'static,
     {
         spawn_local(async move {
             let ok = match call.await {
@@ -84,7 +84,7 @@ impl ShareState {
                     self.problem.set(None);
                     true
                 }
-                Err(ShareError::Invalid { field, message }) => {
+                Err(ApiError::Invalid { field, message }) => {
                     self.set_error(field, message);
                     false
                 }
@@ -169,7 +169,7 @@ pub fn ShareDialog(sharing: RwSignal<Option<RecordingSummary>>) -> impl IntoView
             <header class="share-dialog__head">
                 <h2 id="share-dialog-title">"Share Recording"</h2>
                 <Show when=move || state.share.with(Option::is_some)>
-                    <settings::ShareSettings state />
+                    <title_and_expiry::TitleAndExpiry state />
                 </Show>
             </header>
             {move || state.problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
@@ -205,7 +205,7 @@ fn Footer(state: ShareState, sharing: RwSignal<Option<RecordingSummary>>) -> imp
     let working = RwSignal::new(false);
     // The share and how many emails its last Send Email(s) queued, for the
     // progress line.
-    let sending = RwSignal::new(None::<(i64, usize)>);
+    let sending = RwSignal::new(None::<(ShareId, usize)>);
 
     let generate = move |_| {
         let Some(share) = state.share.get_untracked() else {
@@ -249,7 +249,7 @@ fn Footer(state: ShareState, sharing: RwSignal<Option<RecordingSummary>>) -> imp
                         sending.set(Some((share.id, receipt.queued)));
                     }
                 }
-                Err(ShareError::Invalid { field, message }) => state.set_error(field, message),
+                Err(ApiError::Invalid { field, message }) => state.set_error(field, message),
                 Err(other) => state.problem.set(Some(other.to_string())),
             }
             working.set(false);

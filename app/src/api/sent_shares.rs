@@ -4,12 +4,16 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::domain::{SentShareView, ShareActivityView, ShareError};
+use super::ApiError;
+use crate::{
+    domain::{RecipientId, ShareId},
+    views::{SentShareView, ShareActivityView},
+};
 
 /// The rep's sent shares, newest first.
 #[server(endpoint = "shares/list", input = Json)]
-pub async fn list_shares() -> Result<Vec<SentShareView>, ShareError> {
-    use super::share_ssr::{Ctx, answer, internal};
+pub async fn list_shares() -> Result<Vec<SentShareView>, ApiError> {
+    use super::ssr::{Ctx, answer, internal};
 
     answer(async move {
         let ctx = Ctx::load().await?;
@@ -18,18 +22,15 @@ pub async fn list_shares() -> Result<Vec<SentShareView>, ShareError> {
             .sent_shares(ctx.rep.id, None)
             .await
             .map_err(internal)?;
-        Ok(shares
-            .iter()
-            .map(|s| ssr::sent_share(s, &ctx.rep))
-            .collect())
+        Ok(shares.iter().map(|s| ssr::sent_share(&ctx, s)).collect())
     })
     .await
 }
 
 /// One of the rep's shares with each recipient's email, opens and watching.
 #[server(endpoint = "shares/activity", input = Json)]
-pub async fn share_activity(share_id: i64) -> Result<ShareActivityView, ShareError> {
-    use super::share_ssr::{Ctx, answer};
+pub async fn share_activity(share_id: ShareId) -> Result<ShareActivityView, ApiError> {
+    use super::ssr::{Ctx, answer};
 
     answer(async move { ssr::activity(&Ctx::load().await?, share_id).await }).await
 }
@@ -38,10 +39,10 @@ pub async fn share_activity(share_id: i64) -> Result<ShareActivityView, ShareErr
 /// the share): from now on it answers "not available".
 #[server(endpoint = "shares/revoke", input = Json)]
 pub async fn revoke_links(
-    share_id: i64,
-    recipient_id: Option<i64>,
-) -> Result<ShareActivityView, ShareError> {
-    use super::share_ssr::{Ctx, answer, found};
+    share_id: ShareId,
+    recipient_id: Option<RecipientId>,
+) -> Result<ShareActivityView, ApiError> {
+    use super::ssr::{Ctx, answer, found};
 
     answer(async move {
         let ctx = Ctx::load().await?;
@@ -55,13 +56,14 @@ pub async fn revoke_links(
     .await
 }
 
-/// Sends a recipient their share email once more (their live link).
+/// Sends a recipient their share email (once more), with their live link.
 #[server(endpoint = "shares/resend", input = Json)]
 pub async fn resend_email(
-    share_id: i64,
-    recipient_id: i64,
-) -> Result<ShareActivityView, ShareError> {
-    use super::share_ssr::{Ctx, answer, found};
+    share_id: ShareId,
+    recipient_id: RecipientId,
+) -> Result<ShareActivityView, ApiError> {
+    use super::ssr::{Ctx, answer, found};
+    use crate::store::Queue;
 
     answer(async move {
         let ctx = Ctx::load().await?;
@@ -70,9 +72,7 @@ pub async fn resend_email(
                 .resend_share_email(ctx.rep.id, share_id, recipient_id)
                 .await,
         )?;
-        if let Some(waker) = use_context::<crate::store::OutboxWaker>() {
-            waker.wake();
-        }
+        ctx.wake(Queue::Email);
         ssr::activity(&ctx, share_id).await
     })
     .await
@@ -83,24 +83,27 @@ pub async fn resend_email(
 /// Posted by the Shares page's form (form encoding: works without scripts).
 #[server(endpoint = "shares/expiration")]
 pub async fn change_expiration(
-    share_id: i64,
+    share_id: ShareId,
     end_date: String,
-) -> Result<ShareActivityView, ShareError> {
-    use super::share_ssr::{Ctx, answer, found, zone};
-    use crate::domain::{Field, ended_on};
+) -> Result<ShareActivityView, ApiError> {
+    use super::{
+        Field,
+        ssr::{Ctx, answer, back_to_page, found, zone},
+    };
+    use crate::domain::ended_on;
 
     answer(async move {
         let ctx = Ctx::load().await?;
-        let share = ctx.share(share_id).await?;
+        let share = found(ctx.store.share_of(ctx.rep.id, share_id).await)?;
         let expiration = ended_on(&share.expiration, &end_date)
-            .map_err(|e| ShareError::invalid(Field::EndDate, e))?;
+            .map_err(|e| ApiError::invalid(Field::EndDate, e))?;
         let expires_at = expiration.expires_at(&zone(&share.time_zone));
         found(
             ctx.store
                 .set_share_expiration(ctx.rep.id, share_id, &expiration, expires_at)
                 .await,
         )?;
-        crate::api::ssr::back_to_page(&format!("/shares/{share_id}"), "expiration");
+        back_to_page(&format!("/shares/{share_id}"), "expiration");
         ssr::activity(&ctx, share_id).await
     })
     .await
@@ -110,16 +113,16 @@ pub async fn change_expiration(
 mod ssr {
     use jiff::{Timestamp, tz::TimeZone};
 
-    use super::super::share_ssr::{Ctx, found, zone};
-    use crate::domain::{
-        RecipientActivityView, SentShareView, ShareActivityView, ShareError, last_day_of,
-        long_date, percent_watched,
+    use super::super::{
+        ApiError,
+        share_window::delivery,
+        ssr::{Ctx, found, internal},
     };
-    use crate::store::{Rep, ShareSummary};
-
-    fn rep_zone(rep: &Rep, share_zone: &str) -> TimeZone {
-        zone(rep.time_zone.as_deref().unwrap_or(share_zone))
-    }
+    use crate::{
+        domain::{ShareId, last_day_of, long_date, percent_watched},
+        store::ShareSummary,
+        views::{RecipientActivityView, SentShareView, ShareActivityView},
+    };
 
     fn moment(at: Timestamp, tz: &TimeZone) -> String {
         at.to_zoned_datetime(tz.clone())
@@ -127,8 +130,8 @@ mod ssr {
             .to_string()
     }
 
-    pub fn sent_share(share: &ShareSummary, rep: &Rep) -> SentShareView {
-        let expired = share.expires_at <= Timestamp::now();
+    pub fn sent_share(ctx: &Ctx, share: &ShareSummary) -> SentShareView {
+        let expired = share.expires_at <= ctx.now();
         let last_day = last_day_of(share.expires_at, &share.time_zone);
         let shown = long_date(last_day);
         SentShareView {
@@ -144,26 +147,26 @@ mod ssr {
             last_day: last_day.to_string(),
             sent_on: share
                 .sent_at
-                .map(|at| moment(at, &rep_zone(rep, &share.time_zone)))
+                .map(|at| moment(at, &ctx.rep_zone(&share.time_zone)))
                 .unwrap_or_default(),
             recipients: share.recipients,
             opens: share.opens,
         }
     }
 
-    pub async fn activity(ctx: &Ctx, share_id: i64) -> Result<ShareActivityView, ShareError> {
+    pub async fn activity(ctx: &Ctx, share_id: ShareId) -> Result<ShareActivityView, ApiError> {
         let summary = ctx
             .store
             .sent_shares(ctx.rep.id, Some(share_id))
             .await
-            .map_err(super::super::share_ssr::internal)?
+            .map_err(internal)?
             .pop()
-            .ok_or(ShareError::NotFound)?;
+            .ok_or(ApiError::NotFound)?;
         let recipients = found(ctx.store.share_activity(ctx.rep.id, share_id).await)?;
         let duration_ms = summary.recording_duration_ms;
-        let tz = rep_zone(&ctx.rep, &summary.time_zone);
+        let tz = ctx.rep_zone(&summary.time_zone);
         Ok(ShareActivityView {
-            share: sent_share(&summary, &ctx.rep),
+            share: sent_share(ctx, &summary),
             recording_duration_ms: duration_ms,
             recipients: recipients
                 .iter()
@@ -171,13 +174,9 @@ mod ssr {
                     id: a.recipient.id,
                     name: a.recipient.name.clone(),
                     email: a.recipient.email.clone(),
-                    link: a.recipient.link_code.as_deref().map(|code| ctx.link(code)),
+                    link: a.recipient.link_code.as_ref().map(|code| ctx.link(code)),
                     revoked: a.link_revoked,
-                    delivery: a
-                        .recipient
-                        .delivery
-                        .as_ref()
-                        .map(super::super::share_ssr::delivery),
+                    delivery: a.recipient.delivery.as_ref().map(delivery),
                     opens: a.opens,
                     first_open: a.first_open.map(|at| moment(at, &tz)),
                     last_open: a.last_open.map(|at| moment(at, &tz)),

@@ -5,11 +5,13 @@ use leptos::{html, prelude::*, task::spawn_local};
 use super::{
     ShareState, copy_to_clipboard,
     menu::{MenuItem, MoreActions},
-    settings::FieldError,
 };
 use crate::{
+    api::Field,
     api::{add_recipient, remove_recipient},
-    domain::{Field, RecipientEmail, RecipientName, RecipientView},
+    domain::{RecipientEmail, RecipientName},
+    form::FieldError,
+    views::RecipientView,
 };
 
 #[component]

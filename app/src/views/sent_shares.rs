@@ -4,11 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::Delivery;
+use crate::domain::{RecipientId, ShareId};
 
 /// One sent share in the list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentShareView {
-    pub id: i64,
+    pub id: ShareId,
     pub recording_title: String,
     pub title: String,
     /// e.g. "Available until Mon, Dec 28, 2026" or "Expired on …".
@@ -32,7 +33,7 @@ pub struct ShareActivityView {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecipientActivityView {
-    pub id: i64,
+    pub id: RecipientId,
     pub name: String,
     pub email: String,
     /// The live link; `None` once revoked.

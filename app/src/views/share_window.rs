@@ -1,15 +1,15 @@
-//! A share as the Share Recording window shows it, and the errors its server
-//! functions answer with.
+//! A share as the Share Recording window shows it.
 
 use serde::{Deserialize, Serialize};
 
-use super::{ExpiryPreset, RecordingSummary};
+use super::RecordingSummary;
+use crate::domain::{CommentId, ExpiryPreset, RecipientId, ShareId};
 
 /// Everything the window shows; every server function of the window answers
 /// with the whole of it, so the window always shows what is saved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShareView {
-    pub id: i64,
+    pub id: ShareId,
     pub recording: RecordingSummary,
     pub title: String,
     pub expiration: ExpirationView,
@@ -36,14 +36,14 @@ pub struct ExpirationView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommentView {
-    pub id: i64,
+    pub id: CommentId,
     pub body: String,
     pub at_ms: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecipientView {
-    pub id: i64,
+    pub id: RecipientId,
     pub name: String,
     pub email: String,
     /// The recipient's own link, once generated.
@@ -123,96 +123,13 @@ impl ShareView {
     }
 }
 
-/// Which input an error belongs next to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Field {
-    Title,
-    Expiration,
-    StartDate,
-    EndDate,
-    Comment,
-    CommentTime,
-    EditComment,
-    RecipientName,
-    RecipientEmail,
-    Recipients,
-    // The Settings page.
-    RepName,
-    TimeZone,
-    CurrentPassword,
-    NewPassword,
-}
-
-/// What a server function of the window can answer instead of a share.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum ShareError {
-    /// Bad input: shown next to `field`; nothing was changed.
-    #[error("{message}")]
-    Invalid { field: Field, message: String },
-    /// No such share, comment or recipient for this rep (another rep's ids look the same).
-    #[error("This share no longer exists.")]
-    NotFound,
-    /// The session ended (signed out elsewhere, or expired).
-    #[error("You are signed out. Sign in again to go on.")]
-    SignedOut,
-    #[error("{0}")]
-    Server(String),
-}
-
-impl ShareError {
-    pub fn invalid(field: Field, error: impl std::fmt::Display) -> Self {
-        Self::Invalid {
-            field,
-            message: error.to_string(),
-        }
-    }
-}
-
-impl leptos::server_fn::error::FromServerFnError for ShareError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
-
-    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        Self::Server(value.to_string())
-    }
-}
-
-/// Why signing in did not work.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum SignInError {
-    #[error("Wrong email or password.")]
-    WrongCredentials,
-    #[error("Too many tries. Wait a minute, then try again.")]
-    TooManyTries,
-    #[error("Something went wrong on our side. Please try again.")]
-    Server,
-}
-
-impl leptos::server_fn::error::FromServerFnError for SignInError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
-
-    fn from_server_fn_error(_: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        Self::Server
-    }
-}
-
-/// A link code: 96 bits from a CSPRNG as 16 URL-safe characters.
-pub const LINK_CODE_LEN: usize = 16;
-
-/// Whether `code` could be a link code at all (cheap check before any lookup).
-pub fn is_link_code(code: &str) -> bool {
-    code.len() == LINK_CODE_LEN
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn recipient(id: i64, name: &str, link: Option<&str>) -> RecipientView {
         RecipientView {
-            id,
+            id: RecipientId(id),
             name: name.into(),
             email: format!("{}@example.com", name.to_lowercase()),
             link: link.map(Into::into),
@@ -222,9 +139,9 @@ mod tests {
 
     fn share(recipients: Vec<RecipientView>) -> ShareView {
         ShareView {
-            id: 1,
+            id: ShareId(1),
             recording: RecordingSummary {
-                id: 1,
+                id: crate::domain::RecordingId(1),
                 title: "t".into(),
                 created_at: String::new(),
                 created_on: String::new(),
@@ -257,12 +174,5 @@ mod tests {
             two.links_for_clipboard(),
             "Ada <ada@example.com>: https://r.example/l/a\nBob <bob@example.com>: https://r.example/l/b"
         );
-    }
-
-    #[test]
-    fn link_codes_have_one_shape() {
-        assert!(is_link_code("AbCdEfGh12345_-x"));
-        assert!(!is_link_code("short"));
-        assert!(!is_link_code("AbCdEfGh12345_-/"));
     }
 }

@@ -1,17 +1,20 @@
-//! The top of the window: the share's title and when its links expire.
+//! The top of the window: the share's title and when its links expire (the
+//! share's own settings, not the rep's: those are the Settings page).
 
 use leptos::prelude::*;
 
 use super::ShareState;
 use crate::{
+    api::Field,
     api::{set_share_expiration, set_share_title},
-    domain::{ExpiryPreset, Field, RecordingTitle},
+    domain::{ExpiryPreset, RecordingTitle},
+    form::FieldError,
 };
 
 #[component]
-pub fn ShareSettings(state: ShareState) -> impl IntoView {
+pub fn TitleAndExpiry(state: ShareState) -> impl IntoView {
     let share = state.share;
-    let get = move |f: fn(&crate::domain::ShareView) -> String| {
+    let get = move |f: fn(&crate::views::ShareView) -> String| {
         share.with(|s| s.as_ref().map(f).unwrap_or_default())
     };
     let share_id = move || share.with_untracked(|s| s.as_ref().map(|s| s.id).unwrap_or_default());
@@ -116,15 +119,5 @@ pub fn ShareSettings(state: ShareState) -> impl IntoView {
                 <span class="works-until__zone">{move || expiration().map(|e| format!(" (end of day, {})", e.time_zone))}</span>
             </p>
         </div>
-    }
-}
-
-/// A message under a field, announced when it appears.
-#[component]
-pub fn FieldError(#[prop(into)] id: String, message: Signal<Option<String>>) -> impl IntoView {
-    view! {
-        <p id=id class="field-error" role="alert" hidden=move || message.get().is_none()>
-            {move || message.get()}
-        </p>
     }
 }

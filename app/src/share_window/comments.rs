@@ -5,18 +5,20 @@ use leptos::{html, prelude::*};
 use super::{
     ShareState,
     menu::{MenuItem, MoreActions},
-    settings::FieldError,
 };
 use crate::{
+    api::Field,
     api::{add_comment, delete_comment, edit_comment},
-    domain::{CommentBody, CommentView, Field, format_clock},
+    domain::{CommentBody, CommentId, format_clock},
+    form::FieldError,
+    views::CommentView,
 };
 
 #[component]
 pub fn CommentsPanel(state: ShareState) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let input = NodeRef::<html::Textarea>::new();
-    let editing = RwSignal::new(None::<i64>);
+    let editing = RwSignal::new(None::<CommentId>);
     let comments = move || {
         state
             .share
@@ -99,7 +101,7 @@ pub fn CommentsPanel(state: ShareState) -> impl IntoView {
 fn CommentItem(
     comment: CommentView,
     state: ShareState,
-    editing: RwSignal<Option<i64>>,
+    editing: RwSignal<Option<CommentId>>,
     focus_after_delete: NodeRef<html::Textarea>,
 ) -> impl IntoView {
     let id = comment.id;

@@ -7,15 +7,15 @@ use leptos_meta::Title;
 
 use leptos_router::hooks::use_query_map;
 
-use super::{field_error, route_id};
+use super::share_id;
 use crate::{
-    api::{ChangeExpiration, list_shares, resend_email, revoke_links, share_activity},
-    domain::{
-        Delivery, Field, RecipientActivityView, SentShareView, ShareActivityView, ShareError,
+    api::{
+        ApiError, ChangeExpiration, Field, list_shares, resend_email, revoke_links, share_activity,
     },
-    share::FieldError,
+    domain::ShareId,
+    form::{FieldError, field_error},
+    views::{Delivery, RecipientActivityView, SentShareView, ShareActivityView},
 };
-
 /// How often an open page asks again.
 const REFRESH_MS: u64 = 3_000;
 
@@ -101,7 +101,7 @@ fn ShareTable(list: Vec<SentShareView>) -> impl IntoView {
 
 #[component]
 pub fn SharePage() -> impl IntoView {
-    let id = route_id();
+    let id = share_id();
     let activity = Resource::new(id, |id| async move {
         match id {
             Some(id) => share_activity(id).await.map(Some),
@@ -122,7 +122,7 @@ pub fn SharePage() -> impl IntoView {
                 activity.refetch();
             }
             // Refusals of the date are shown by the field.
-            Some(Err(ShareError::Invalid { .. })) | None => {}
+            Some(Err(ApiError::Invalid { .. })) | None => {}
             Some(Err(other)) => notice.set(Some(other.to_string())),
         })
     });
@@ -137,7 +137,7 @@ pub fn SharePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match activity.await {
                     Ok(Some(view)) => view! { <ShareActivity view activity notice last_day change /> }.into_any(),
-                    Ok(None) | Err(crate::domain::ShareError::NotFound) => {
+                    Ok(None) | Err(ApiError::NotFound) => {
                         super::set_not_found_status();
                         view! {
                             <Title text="Share not found" />
@@ -153,12 +153,12 @@ pub fn SharePage() -> impl IntoView {
     }
 }
 
-type Activity = Resource<Result<Option<ShareActivityView>, crate::domain::ShareError>>;
+type Activity = Resource<Result<Option<ShareActivityView>, ApiError>>;
 
 /// Runs one action on the share, then shows its outcome and the new state.
 fn act<F>(activity: Activity, notice: RwSignal<Option<String>>, done: &'static str, work: F)
 where
-    F: Future<Output = Result<ShareActivityView, crate::domain::ShareError>> + 'static,
+    F: Future<Output = Result<ShareActivityView, ApiError>> + 'static,
 {
     leptos::task::spawn_local(async move {
         match work.await {
@@ -217,7 +217,7 @@ fn ShareActivity(
             </table>
             <div class="share-controls">
                 <ActionForm action=change attr:class="expiration-form">
-                    <input type="hidden" name="share_id" value=share_id />
+                    <input type="hidden" name="share_id" value=share_id.to_string() />
                     <label for="share-last-day">"Links work through"</label>
                     <input
                         id="share-last-day"
@@ -241,7 +241,7 @@ fn ShareActivity(
 
 #[component]
 fn RecipientRow(
-    share_id: i64,
+    share_id: ShareId,
     recipient: RecipientActivityView,
     activity: Activity,
     notice: RwSignal<Option<String>>,
@@ -251,7 +251,7 @@ fn RecipientRow(
     let copy = move |_| {
         if let Some(link) = link.clone() {
             leptos::task::spawn_local(async move {
-                let done = crate::share::copy_to_clipboard(&link).await;
+                let done = crate::share_window::copy_to_clipboard(&link).await;
                 notice.set(Some(
                     if done {
                         "Link copied."

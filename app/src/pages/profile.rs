@@ -5,11 +5,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{done_notice, field_error};
 use crate::{
-    api::{ChangePassword, Profile, SaveProfile, get_profile},
-    domain::Field,
-    share::FieldError,
+    api::{ChangePassword, Field, SaveProfile, get_profile},
+    form::{FieldError, done_notice, field_error},
+    views::Profile,
 };
 
 #[component]

@@ -1,0 +1,13 @@
+//! What the rep's pages show: the values server functions answer with,
+//! serialised the same on the server and in the browser. (What users type
+//! is parsed by the types of [`crate::domain`].)
+
+mod profile;
+mod recordings;
+mod sent_shares;
+mod share_window;
+
+pub use profile::*;
+pub use recordings::*;
+pub use sent_shares::*;
+pub use share_window::*;

@@ -1,0 +1,95 @@
+//! What the routes share. The router holds one [`AppState`]; each handler
+//! asks only for the part it needs (`State<SharedStore>`,
+//! `State<ViewerState>`, …), which axum takes from it through `FromRef`.
+
+use std::sync::Arc;
+
+use app::{
+    clock::SharedClock,
+    store::{JobWaker, SharedStore},
+};
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::{media::MediaStore, viewer::LinkMisses};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: SharedStore,
+    pub media: Arc<MediaStore>,
+    pub clock: SharedClock,
+    /// Wakes this process's job runners when work was queued.
+    pub jobs: JobWaker,
+    pub link_misses: Arc<LinkMisses>,
+    /// `MAX_UPLOAD_BYTES`.
+    pub max_upload_bytes: u64,
+}
+
+/// The recipients' side: links, their pages, video and reports.
+#[derive(Clone)]
+pub struct ViewerState {
+    pub store: SharedStore,
+    pub media: Arc<MediaStore>,
+    pub clock: SharedClock,
+    pub jobs: JobWaker,
+    pub link_misses: Arc<LinkMisses>,
+}
+
+/// Uploads: where recordings go, and how large they may be.
+#[derive(Clone)]
+pub struct UploadState {
+    pub store: SharedStore,
+    pub media: Arc<MediaStore>,
+    pub max_upload_bytes: u64,
+}
+
+/// The rep's own video: who asks, and where the bytes are.
+#[derive(Clone)]
+pub struct MediaState {
+    pub store: SharedStore,
+    pub media: Arc<MediaStore>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for SharedStore {
+    fn from_ref(state: &AppState) -> Self {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for ViewerState {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            store: state.store.clone(),
+            media: state.media.clone(),
+            clock: state.clock.clone(),
+            jobs: state.jobs.clone(),
+            link_misses: state.link_misses.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for UploadState {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            store: state.store.clone(),
+            media: state.media.clone(),
+            max_upload_bytes: state.max_upload_bytes,
+        }
+    }
+}
+
+impl FromRef<AppState> for MediaState {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            store: state.store.clone(),
+            media: state.media.clone(),
+        }
+    }
+}

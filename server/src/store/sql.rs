@@ -1,0 +1,1094 @@
+//! The store: one body of SQL for SQLite and PostgreSQL, over sqlx's Any
+//! driver. Queries use `$n` placeholders, which both backends read; the few
+//! pieces that differ (row locks, JSON aggregation, random keys, how a
+//! writing transaction starts) come from [`Dialect`], where they are
+//! explained. Times come from the clock the store was given.
+
+use std::collections::HashMap;
+
+use app::{
+    clock::SharedClock,
+    domain::{
+        CommentBody, CommentTime, Expiration, RecipientEmail, RecipientName, RecordingTitle,
+        Watched, ZoneName, merge_watched,
+    },
+    link::LinkCode,
+    store::*,
+};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+
+use super::{
+    dialect::{Dialect, placeholders},
+    rows::*,
+};
+
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+    clock: SharedClock,
+}
+
+const COMMENT_ORDER: &str = "ORDER BY at_ms IS NOT NULL, at_ms, id";
+const SHARE_COLUMNS: &str = "id, recording_id, sender_id, title, expiry_preset, start_date, end_date, \
+     time_zone, expires_at_ms, sent_at_ms";
+const MAILBOX_COLUMNS: &str = "id, to_address, subject, raw, text_body, html_body, delivered_at_ms";
+const REP_COLUMNS: &str = "id, email, name, time_zone";
+const RECORDING_COLUMNS: &str =
+    "id, owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes";
+/// The state of a recipient's latest share email: its job, joined to a
+/// query over recipients `r`.
+const LATEST_SHARE_EMAIL: &str = "LEFT JOIN jobs j ON j.queue = 'email' AND j.subject_id = \
+     (SELECT MAX(e.id) FROM emails e WHERE e.recipient_id = r.id AND e.kind = 'share')";
+/// Ids per statement in `IN (…)` lists: well under both backends' limits on
+/// parameters.
+const IDS_PER_STATEMENT: usize = 1000;
+/// Links inserted per statement (three parameters each).
+const LINKS_PER_STATEMENT: usize = 500;
+
+impl SqlStore {
+    pub fn new(pool: AnyPool, dialect: Dialect, clock: SharedClock) -> Self {
+        Self {
+            pool,
+            dialect,
+            clock,
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().as_millisecond()
+    }
+
+    /// A transaction that writes (see [`Dialect::begin_write`]).
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+        self.pool
+            .begin_with(self.dialect.begin_write())
+            .await
+            .map_err(backend)
+    }
+
+    /// Whether the sender owns the share; within a transaction on PostgreSQL
+    /// its row then stays locked FOR UPDATE until the end. FOR UPDATE
+    /// conflicts with the FOR KEY SHARE that adding or removing a recipient
+    /// takes, so the share's recipients stay as they are meanwhile.
+    async fn lock_own_share(
+        &self,
+        conn: &mut AnyConnection,
+        sender: RepId,
+        share: ShareId,
+    ) -> StoreResult<bool> {
+        let owned: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT id FROM shares WHERE id = $1 AND sender_id = $2{}",
+            self.dialect.for_update()
+        ))
+        .bind(share.get())
+        .bind(sender.get())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+        Ok(owned.is_some())
+    }
+
+    /// Gives every current recipient of the share without a link a new one.
+    /// The caller holds the share locked ([`Self::lock_own_share`]).
+    async fn insert_missing_links(
+        &self,
+        conn: &mut AnyConnection,
+        share: ShareId,
+        now: i64,
+    ) -> StoreResult<()> {
+        // A collision of 95-bit random codes is next to impossible; the
+        // primary key turns one into another round for that recipient, never
+        // a shared link.
+        for _round in 0..5 {
+            let without_link: Vec<i64> = sqlx::query_scalar(
+                "SELECT r.id FROM recipients r WHERE r.share_id = $1 AND r.removed_at_ms IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM links l WHERE l.recipient_id = r.id) ORDER BY r.id",
+            )
+            .bind(share.get())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
+            if without_link.is_empty() {
+                return Ok(());
+            }
+            // Many rows per statement: a share to a thousand people is common.
+            for chunk in without_link.chunks(LINKS_PER_STATEMENT) {
+                let rows = (0..chunk.len())
+                    .map(|i| format!("({})", placeholders(3 * i + 1, 3)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO links (code, recipient_id, created_at_ms) VALUES {rows} \
+                     ON CONFLICT (code) DO NOTHING"
+                );
+                let mut insert = sqlx::query(&sql);
+                for recipient in chunk {
+                    insert = insert
+                        .bind(LinkCode::random().as_str().to_string())
+                        .bind(*recipient)
+                        .bind(now);
+                }
+                insert.execute(&mut *conn).await.map_err(backend)?;
+            }
+        }
+        Err(StoreError::Backend(
+            "could not find unused link codes".into(),
+        ))
+    }
+
+    /// A share is sent once its links exist (emailed or handed out by the
+    /// rep): from then on it is on the Shares page, and the window starts a
+    /// new draft. The first time is kept.
+    async fn mark_sent(
+        &self,
+        conn: &mut AnyConnection,
+        share: ShareId,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE shares SET sent_at_ms = COALESCE(sent_at_ms, $1), updated_at_ms = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(share.get())
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    /// Queues the job that sends email `email`.
+    async fn queue_email(&self, conn: &mut AnyConnection, email: i64, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO jobs (queue, subject_id, run_at_ms, created_at_ms) VALUES ($1, $2, $3, $3)",
+        )
+        .bind(Queue::Email.key())
+        .bind(email)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn comments_of(&self, share: ShareId) -> StoreResult<Vec<Comment>> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, body, at_ms FROM comments WHERE share_id = $1 {COMMENT_ORDER}"
+        ))
+        .bind(share.get())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.iter().map(comment_from).collect())
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_rep(&self, rep: NewRep) -> StoreResult<Rep> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO reps (email, name, time_zone, password_hash, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING {REP_COLUMNS}"
+        ))
+        .bind(&rep.email)
+        .bind(rep.name.as_str())
+        .bind(rep.time_zone.as_ref().map(|z| z.as_str().to_string()))
+        .bind(&rep.password_hash)
+        .bind(self.now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rep_from(&row))
+    }
+
+    async fn rep_by_email(&self, email: &str) -> StoreResult<Option<Rep>> {
+        let row = sqlx::query(&format!("SELECT {REP_COLUMNS} FROM reps WHERE email = $1"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.as_ref().map(rep_from))
+    }
+
+    async fn rep_credentials(&self, email: &str) -> StoreResult<Option<(Rep, Option<String>)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {REP_COLUMNS}, password_hash FROM reps WHERE email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|row| (rep_from(&row), row.maybe_text("password_hash"))))
+    }
+
+    async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE reps SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(rep.get())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update_rep(
+        &self,
+        rep: RepId,
+        name: &RecipientName,
+        zone: &ZoneName,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE reps SET name = $1, time_zone = $2 WHERE id = $3")
+            .bind(name.as_str())
+            .bind(zone.as_str())
+            .bind(rep.get())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn rep_by_id(&self, id: RepId) -> StoreResult<Option<Rep>> {
+        let row = sqlx::query(&format!("SELECT {REP_COLUMNS} FROM reps WHERE id = $1"))
+            .bind(id.get())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.as_ref().map(rep_from))
+    }
+
+    async fn first_rep(&self) -> StoreResult<Option<Rep>> {
+        let row = sqlx::query(&format!(
+            "SELECT {REP_COLUMNS} FROM reps ORDER BY id LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.as_ref().map(rep_from))
+    }
+
+    async fn create_recording(&self, recording: NewRecording) -> StoreResult<Recording> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO recordings (owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {RECORDING_COLUMNS}"
+        ))
+        .bind(recording.owner_id.get())
+        .bind(recording.title.as_str())
+        .bind(self.now_ms())
+        .bind(recording.duration_ms)
+        .bind(&recording.media_key)
+        .bind(&recording.content_type)
+        .bind(recording.size_bytes)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(recording_from(&row))
+    }
+
+    async fn recordings_of(&self, owner: RepId) -> StoreResult<Vec<Recording>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE owner_id = $1 AND deleted_at_ms IS NULL \
+             ORDER BY created_at_ms DESC, id DESC"
+        ))
+        .bind(owner.get())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.iter().map(recording_from).collect())
+    }
+
+    async fn recording_of(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<Recording>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE id = $1 AND owner_id = $2 AND deleted_at_ms IS NULL"
+        ))
+        .bind(id.get())
+        .bind(owner.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.as_ref().map(recording_from))
+    }
+
+    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<String>> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        let key: Option<String> = sqlx::query_scalar(
+            "UPDATE recordings SET deleted_at_ms = $1 \
+             WHERE id = $2 AND owner_id = $3 AND deleted_at_ms IS NULL RETURNING media_key",
+        )
+        .bind(now)
+        .bind(id.get())
+        .bind(owner.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if key.is_some() {
+            sqlx::query(
+                "UPDATE links SET revoked_at_ms = $1 WHERE revoked_at_ms IS NULL AND recipient_id IN \
+                 (SELECT r.id FROM recipients r JOIN shares s ON s.id = r.share_id WHERE s.recording_id = $2)",
+            )
+            .bind(now)
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(key)
+    }
+
+    async fn open_draft(&self, new: NewShare) -> StoreResult<ShareId> {
+        // Insert unless a draft exists; the partial unique index decides
+        // races: a second insert waits for the first to commit, then does
+        // nothing (ON CONFLICT without a target covers partial unique
+        // indexes too). The select that follows is a new statement, so it
+        // sees that draft.
+        sqlx::query(
+            "INSERT INTO shares (recording_id, sender_id, title, expiry_preset, start_date, end_date, \
+             time_zone, expires_at_ms, created_at_ms, updated_at_ms) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 \
+             WHERE EXISTS (SELECT 1 FROM recordings WHERE id = $1 AND owner_id = $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(new.recording_id.get())
+        .bind(new.sender_id.get())
+        .bind(&new.title)
+        .bind(new.expiration.preset().key())
+        .bind(new.expiration.start().to_string())
+        .bind(new.expiration.end().map(|d| d.to_string()))
+        .bind(&new.time_zone)
+        .bind(new.expires_at.as_millisecond())
+        .bind(self.now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM shares WHERE sender_id = $1 AND recording_id = $2 AND sent_at_ms IS NULL",
+        )
+        .bind(new.sender_id.get())
+        .bind(new.recording_id.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        id.map(ShareId)
+            .ok_or_else(|| StoreError::Backend("the draft share could not be created".into()))
+    }
+
+    async fn share_of(&self, sender: RepId, id: ShareId) -> StoreResult<Option<Share>> {
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {SHARE_COLUMNS} FROM shares WHERE id = $1 AND sender_id = $2"
+        ))
+        .bind(id.get())
+        .bind(sender.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let comments = self.comments_of(id).await?;
+        let recipients = sqlx::query(&format!(
+            "SELECT r.id, r.name, r.email, l.code, j.status, j.attempts, j.last_error FROM recipients r \
+             LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
+             {LATEST_SHARE_EMAIL} \
+             WHERE r.share_id = $1 AND r.removed_at_ms IS NULL ORDER BY r.id"
+        ))
+        .bind(id.get())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| Recipient {
+            id: RecipientId(r.int("id")),
+            name: r.text("name"),
+            email: r.text("email"),
+            link_code: r.maybe_text("code").map(LinkCode::from_stored),
+            delivery: email_status_from(r),
+        })
+        .collect();
+        Ok(Some(Share {
+            id,
+            recording_id: RecordingId(row.int("recording_id")),
+            sender_id: RepId(row.int("sender_id")),
+            title: row.text("title"),
+            expiration: expiration_from(&row)?,
+            time_zone: row.text("time_zone"),
+            expires_at: instant(row.int("expires_at_ms")),
+            sent_at: row.maybe_int("sent_at_ms").map(instant),
+            comments,
+            recipients,
+        }))
+    }
+
+    async fn set_share_title(
+        &self,
+        sender: RepId,
+        id: ShareId,
+        title: &RecordingTitle,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE shares SET title = $1, updated_at_ms = $2 WHERE id = $3 AND sender_id = $4",
+        )
+        .bind(title.as_str())
+        .bind(self.now_ms())
+        .bind(id.get())
+        .bind(sender.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_share_expiration(
+        &self,
+        sender: RepId,
+        id: ShareId,
+        expiration: &Expiration,
+        expires_at: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE shares SET expiry_preset = $1, start_date = $2, end_date = $3, expires_at_ms = $4, \
+             updated_at_ms = $5 WHERE id = $6 AND sender_id = $7",
+        )
+        .bind(expiration.preset().key())
+        .bind(expiration.start().to_string())
+        .bind(expiration.end().map(|d| d.to_string()))
+        .bind(expires_at.as_millisecond())
+        .bind(self.now_ms())
+        .bind(id.get())
+        .bind(sender.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn add_comment(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        body: &CommentBody,
+        at: Option<CommentTime>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO comments (share_id, body, at_ms, created_at_ms) \
+             SELECT id, $1, $2, $3 FROM shares WHERE id = $4 AND sender_id = $5",
+        )
+        .bind(body.as_str())
+        .bind(at.map(CommentTime::ms))
+        .bind(self.now_ms())
+        .bind(share.get())
+        .bind(sender.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn edit_comment(
+        &self,
+        sender: RepId,
+        comment: CommentId,
+        body: &CommentBody,
+    ) -> StoreResult<Option<ShareId>> {
+        let share: Option<i64> = sqlx::query_scalar(
+            "UPDATE comments SET body = $1 WHERE id = $2 \
+             AND share_id IN (SELECT id FROM shares WHERE sender_id = $3) RETURNING share_id",
+        )
+        .bind(body.as_str())
+        .bind(comment.get())
+        .bind(sender.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(share.map(ShareId))
+    }
+
+    async fn delete_comment(
+        &self,
+        sender: RepId,
+        comment: CommentId,
+    ) -> StoreResult<Option<ShareId>> {
+        let share: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM comments WHERE id = $1 \
+             AND share_id IN (SELECT id FROM shares WHERE sender_id = $2) RETURNING share_id",
+        )
+        .bind(comment.get())
+        .bind(sender.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(share.map(ShareId))
+    }
+
+    async fn add_recipient(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        name: &RecipientName,
+        email: &RecipientEmail,
+    ) -> StoreResult<bool> {
+        // FOR KEY SHARE on the share (what the foreign key check takes
+        // anyway, but from the start): additions run alongside each other,
+        // the unique index turning a duplicate email into Conflict, but never
+        // inside a Send Email(s) or link generation holding the share FOR
+        // UPDATE.
+        let done = sqlx::query(&format!(
+            "INSERT INTO recipients (share_id, name, email, created_at_ms) \
+             SELECT id, $1, $2, $3 FROM shares WHERE id = $4 AND sender_id = $5{}",
+            self.dialect.for_key_share_of("shares")
+        ))
+        .bind(name.as_str())
+        .bind(email.as_str())
+        .bind(self.now_ms())
+        .bind(share.get())
+        .bind(sender.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn remove_recipient(
+        &self,
+        sender: RepId,
+        recipient: RecipientId,
+    ) -> StoreResult<Option<ShareId>> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        // The share FOR KEY SHARE first, as in add_recipient: a link being
+        // generated for this recipient at this moment (under FOR UPDATE) is
+        // committed before we look, so it is revoked below, never left live.
+        sqlx::query(&format!(
+            "SELECT s.id FROM recipients r JOIN shares s ON s.id = r.share_id \
+             WHERE r.id = $1 AND s.sender_id = $2{}",
+            self.dialect.for_key_share_of("s")
+        ))
+        .bind(recipient.get())
+        .bind(sender.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let share: Option<i64> = sqlx::query_scalar(
+            "UPDATE recipients SET removed_at_ms = $1 WHERE id = $2 AND removed_at_ms IS NULL \
+             AND share_id IN (SELECT id FROM shares WHERE sender_id = $3) RETURNING share_id",
+        )
+        .bind(now)
+        .bind(recipient.get())
+        .bind(sender.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if share.is_some() {
+            sqlx::query(
+                "UPDATE links SET revoked_at_ms = $1 WHERE recipient_id = $2 AND revoked_at_ms IS NULL",
+            )
+            .bind(now)
+            .bind(recipient.get())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(share.map(ShareId))
+    }
+
+    async fn create_missing_links(&self, sender: RepId, share: ShareId) -> StoreResult<bool> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        // The share stays locked FOR UPDATE until commit: a second
+        // generation waits, then finds every recipient linked (no second
+        // link, no unique violation on links.recipient_id).
+        if !self.lock_own_share(&mut tx, sender, share).await? {
+            return Ok(false);
+        }
+        self.insert_missing_links(&mut tx, share, now).await?;
+        self.mark_sent(&mut tx, share, now).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn linked_share(&self, code: &LinkCode) -> StoreResult<Option<LinkedShare>> {
+        // One statement, one row: every recipient's page view and every
+        // range of their video asks, so no second round trip for the
+        // recording or a row per comment.
+        let Some(row) = sqlx::query(&format!(
+            "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, \
+             s.title AS share_title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
+             rec.id, rec.owner_id, rec.title, rec.created_at_ms, rec.duration_ms, rec.media_key, \
+             rec.content_type, rec.size_bytes, {} AS comments_json \
+             FROM links l JOIN recipients r ON r.id = l.recipient_id \
+             JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+             JOIN recordings rec ON rec.id = s.recording_id AND rec.owner_id = s.sender_id \
+             AND rec.deleted_at_ms IS NULL \
+             WHERE l.code = $1 AND l.revoked_at_ms IS NULL AND r.removed_at_ms IS NULL",
+            self.dialect.comments_json("s.id")
+        ))
+        .bind(code.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(LinkedShare {
+            code: LinkCode::from_stored(row.text("code")),
+            recipient_id: RecipientId(row.int("recipient_id")),
+            recipient_name: row.text("recipient_name"),
+            share_id: ShareId(row.int("share_id")),
+            title: row.text("share_title"),
+            sender_name: row.text("sender_name"),
+            expires_at: instant(row.int("expires_at_ms")),
+            time_zone: row.text("time_zone"),
+            comments: comments_from_json(&row.text("comments_json"))?,
+            recording: recording_from(&row),
+        }))
+    }
+
+    async fn send_share(&self, sender: RepId, share: ShareId) -> StoreResult<Option<usize>> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        // The share locked FOR UPDATE until commit serialises Send Email(s)
+        // with itself and with link generation, and waits out (then blocks)
+        // recipients being added or removed: every recipient queued below
+        // has its link, and a second send at once queues nothing.
+        if !self.lock_own_share(&mut tx, sender, share).await? {
+            return Ok(None);
+        }
+        self.insert_missing_links(&mut tx, share, now).await?;
+        self.mark_sent(&mut tx, share, now).await?;
+        // The partial unique index skips recipients emailed before (and
+        // would stop a duplicate even without the lock).
+        let queued = sqlx::query(&format!(
+            "INSERT INTO emails (kind, recipient_id, message_key, created_at_ms) \
+             SELECT 'share', r.id, {}, $1 FROM recipients r \
+             WHERE r.share_id = $2 AND r.removed_at_ms IS NULL ORDER BY r.id \
+             ON CONFLICT DO NOTHING",
+            self.dialect.new_message_key()
+        ))
+        .bind(now)
+        .bind(share.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        sqlx::query(
+            "INSERT INTO jobs (queue, subject_id, run_at_ms, created_at_ms) \
+             SELECT $1, e.id, $2, $2 FROM emails e JOIN recipients r ON r.id = e.recipient_id \
+             WHERE r.share_id = $3 AND e.kind = 'share' \
+             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.queue = $1 AND j.subject_id = e.id) \
+             ORDER BY e.id",
+        )
+        .bind(Queue::Email.key())
+        .bind(now)
+        .bind(share.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(queued as usize))
+    }
+
+    async fn record_open(&self, open: NewOpen, quiet_since: Timestamp) -> StoreResult<bool> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        // Two opens at once are judged one after the other: SQLite's writer
+        // lock does it, and on PostgreSQL the recipient's row, locked first:
+        // a second open waits until the first commits, then its check sees
+        // the first's notification. FOR NO KEY UPDATE does not hold up
+        // inserts naming the recipient (a Send Email(s) at the same time).
+        sqlx::query(&format!(
+            "SELECT id FROM recipients WHERE id = $1{}",
+            self.dialect.for_no_key_update()
+        ))
+        .bind(open.recipient_id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let open_id: i64 = sqlx::query_scalar(
+            "INSERT INTO opens (recipient_id, opened_at_ms, reported_local, reported_zone, \
+             reported_offset_min, user_agent) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(open.recipient_id.get())
+        .bind(now)
+        .bind(&open.reported_local)
+        .bind(&open.reported_zone)
+        .bind(open.reported_offset_min)
+        .bind(&open.user_agent)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let email: Option<i64> = sqlx::query_scalar(&format!(
+            "INSERT INTO emails (kind, recipient_id, open_id, message_key, created_at_ms) \
+             SELECT 'opened', $1, $2, {}, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM emails WHERE kind = 'opened' AND recipient_id = $1 \
+             AND created_at_ms >= $4) RETURNING id",
+            self.dialect.new_message_key()
+        ))
+        .bind(open.recipient_id.get())
+        .bind(open_id)
+        .bind(now)
+        .bind(quiet_since.as_millisecond())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if let Some(email) = email {
+            self.queue_email(&mut tx, email, now).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(email.is_some())
+    }
+
+    async fn sent_shares(
+        &self,
+        sender: RepId,
+        only: Option<ShareId>,
+    ) -> StoreResult<Vec<ShareSummary>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.recording_id, rec.title AS recording_title, \
+             rec.duration_ms AS recording_duration_ms, s.title, s.expires_at_ms, \
+             s.time_zone, s.sent_at_ms, \
+             (SELECT COUNT(*) FROM recipients r WHERE r.share_id = s.id AND r.removed_at_ms IS NULL) AS recipients, \
+             (SELECT COUNT(*) FROM opens o JOIN recipients r ON r.id = o.recipient_id WHERE r.share_id = s.id) AS opens \
+             FROM shares s JOIN recordings rec ON rec.id = s.recording_id \
+             WHERE s.sender_id = $1 AND s.sent_at_ms IS NOT NULL AND (CAST($2 AS BIGINT) IS NULL OR s.id = $2) \
+             ORDER BY s.sent_at_ms DESC, s.id DESC",
+        )
+        .bind(sender.get())
+        .bind(only.map(ShareId::get))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.iter().map(share_summary_from).collect())
+    }
+
+    async fn share_activity(
+        &self,
+        sender: RepId,
+        share: ShareId,
+    ) -> StoreResult<Option<Vec<RecipientActivity>>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let owned: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM shares WHERE id = $1 AND sender_id = $2")
+                .bind(share.get())
+                .bind(sender.get())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(backend)?;
+        if owned.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT r.id, r.name, r.email, r.watched, l.code, l.revoked_at_ms, \
+             j.status, j.attempts, j.last_error, \
+             (SELECT COUNT(*) FROM opens op WHERE op.recipient_id = r.id) AS opens, \
+             (SELECT MIN(op.opened_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS first_open_ms, \
+             (SELECT MAX(op.opened_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS last_open_ms \
+             FROM recipients r LEFT JOIN links l ON l.recipient_id = r.id \
+             {LATEST_SHARE_EMAIL} \
+             WHERE r.share_id = $1 AND r.removed_at_ms IS NULL ORDER BY r.id"
+        ))
+        .bind(share.get())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(recipient_activity_from)
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn record_watch(&self, recipient: RecipientId, ranges: &[Watched]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        // The recipient's row, locked: two reports are merged one after the
+        // other, never both from the same old value.
+        let known: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT watched FROM recipients WHERE id = $1{}",
+            self.dialect.for_update()
+        ))
+        .bind(recipient.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(known) = known else {
+            return Ok(());
+        };
+        let merged = merge_watched(&watched_from_json(&known)?, ranges);
+        sqlx::query("UPDATE recipients SET watched = $1 WHERE id = $2")
+            .bind(watched_to_json(&merged))
+            .bind(recipient.get())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn revoke_links(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        recipient: Option<RecipientId>,
+    ) -> StoreResult<Option<usize>> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        if !self.lock_own_share(&mut tx, sender, share).await? {
+            return Ok(None);
+        }
+        let revoked = match recipient {
+            Some(recipient) => {
+                let theirs: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM recipients WHERE id = $1 AND share_id = $2 AND removed_at_ms IS NULL",
+                )
+                .bind(recipient.get())
+                .bind(share.get())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if theirs.is_none() {
+                    return Ok(None);
+                }
+                sqlx::query(
+                    "UPDATE links SET revoked_at_ms = $1 WHERE recipient_id = $2 AND revoked_at_ms IS NULL",
+                )
+                .bind(now)
+                .bind(recipient.get())
+                .execute(&mut *tx)
+                .await
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE links SET revoked_at_ms = $1 WHERE revoked_at_ms IS NULL \
+                     AND recipient_id IN (SELECT id FROM recipients WHERE share_id = $2)",
+                )
+                .bind(now)
+                .bind(share.get())
+                .execute(&mut *tx)
+                .await
+            }
+        }
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(revoked.rows_affected() as usize))
+    }
+
+    async fn resend_share_email(
+        &self,
+        sender: RepId,
+        share: ShareId,
+        recipient: RecipientId,
+    ) -> StoreResult<bool> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        if !self.lock_own_share(&mut tx, sender, share).await? {
+            return Ok(false);
+        }
+        let live: Option<i64> = sqlx::query_scalar(
+            "SELECT r.id FROM recipients r JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
+             WHERE r.id = $1 AND r.share_id = $2 AND r.removed_at_ms IS NULL",
+        )
+        .bind(recipient.get())
+        .bind(share.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if live.is_none() {
+            return Ok(false);
+        }
+        // Each resend takes the next number: the unique index allows it.
+        let email: i64 = sqlx::query_scalar(&format!(
+            "INSERT INTO emails (kind, recipient_id, message_key, created_at_ms, resend) \
+             SELECT 'share', $1, {}, $2, COALESCE(MAX(resend), 0) + 1 \
+             FROM emails WHERE recipient_id = $1 AND kind = 'share' RETURNING id",
+            self.dialect.new_message_key()
+        ))
+        .bind(recipient.get())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        self.queue_email(&mut tx, email, now).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn claim_jobs(
+        &self,
+        queue: Queue,
+        now: Timestamp,
+        claim_until: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Job>> {
+        // One statement: SQLite runs it under its write lock; on PostgreSQL
+        // its subquery locks the rows it picks and skips those another
+        // worker is claiming. A row claimed and committed by another worker
+        // since this statement began is re-checked when locked and no longer
+        // matches. Either way no two workers claim the same job.
+        let rows = sqlx::query(&format!(
+            "UPDATE jobs SET status = 'running', claimed_until_ms = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM jobs WHERE queue = $2 \
+                 AND ((status = 'queued' AND run_at_ms <= $3) \
+                   OR (status = 'running' AND claimed_until_ms <= $3)) \
+                 ORDER BY run_at_ms, id LIMIT $4{}) \
+             RETURNING id, subject_id, attempts",
+            self.dialect.skip_locked()
+        ))
+        .bind(claim_until.as_millisecond())
+        .bind(queue.key())
+        .bind(now.as_millisecond())
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let mut jobs: Vec<Job> = rows.iter().map(job_from).collect();
+        jobs.sort_by_key(|job| job.id);
+        Ok(jobs)
+    }
+
+    async fn next_job_due(&self, queue: Queue) -> StoreResult<Option<Timestamp>> {
+        // Two arms, each served by its partial index, so the done jobs
+        // (most of the table) are never read.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(due) FROM ( \
+                 SELECT MIN(run_at_ms) AS due FROM jobs WHERE queue = $1 AND status = 'queued' \
+                 UNION ALL \
+                 SELECT MIN(claimed_until_ms) AS due FROM jobs WHERE queue = $1 AND status = 'running' \
+             ) AS next",
+        )
+        .bind(queue.key())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(due.map(instant))
+    }
+
+    async fn jobs_done(&self, ids: &[JobId], at: Timestamp) -> StoreResult<()> {
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE jobs SET status = 'done', finished_at_ms = $1, claimed_until_ms = NULL, \
+                 last_error = NULL WHERE id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut update = sqlx::query(&sql).bind(at.as_millisecond());
+            for id in chunk {
+                update = update.bind(id.get());
+            }
+            update.execute(&self.pool).await.map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn job_retry(&self, id: JobId, at: Timestamp, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', run_at_ms = $1, claimed_until_ms = NULL, last_error = $2 \
+             WHERE id = $3 AND status = 'running'",
+        )
+        .bind(at.as_millisecond())
+        .bind(error)
+        .bind(id.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn job_failed(&self, id: JobId, at: Timestamp, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'failed', claimed_until_ms = NULL, last_error = $1, \
+             finished_at_ms = $2 WHERE id = $3 AND status = 'running'",
+        )
+        .bind(error)
+        .bind(at.as_millisecond())
+        .bind(id.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn emails_to_send(&self, ids: &[EmailId]) -> StoreResult<HashMap<EmailId, EmailToSend>> {
+        let mut emails = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT e.id, e.kind, e.message_key, r.name, r.email, \
+                 CASE WHEN r.removed_at_ms IS NULL THEN l.code END AS code, \
+                 s.title, s.expires_at_ms, s.time_zone, rep.name AS sender_name, \
+                 rep.email AS sender_email, COALESCE(rep.time_zone, s.time_zone) AS sender_zone, \
+                 (SELECT COUNT(*) FROM comments c WHERE c.share_id = s.id) AS comment_count, \
+                 o.opened_at_ms, o.reported_zone, o.reported_offset_min \
+                 FROM emails e JOIN recipients r ON r.id = e.recipient_id \
+                 JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+                 LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
+                 LEFT JOIN opens o ON o.id = e.open_id \
+                 WHERE e.id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut select = sqlx::query(&sql);
+            for id in chunk {
+                select = select.bind(id.get());
+            }
+            for row in select.fetch_all(&self.pool).await.map_err(backend)? {
+                if let Some(email) = email_to_send_from(&row)? {
+                    emails.insert(email.id, email);
+                }
+            }
+        }
+        Ok(emails)
+    }
+
+    async fn deliver_to_mailbox(
+        &self,
+        job: JobId,
+        email: EmailId,
+        message: &MailboxMessage,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        // Two workers delivering the same email (a claim ran out): the
+        // second insert waits for the first to commit, then does nothing.
+        sqlx::query(
+            "INSERT INTO mailbox (email_id, to_address, subject, raw, text_body, html_body, delivered_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email_id) DO NOTHING",
+        )
+        .bind(email.get())
+        .bind(&message.to)
+        .bind(&message.subject)
+        .bind(&message.raw)
+        .bind(&message.text)
+        .bind(&message.html)
+        .bind(at.as_millisecond())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', finished_at_ms = $1, claimed_until_ms = NULL, \
+             last_error = NULL WHERE id = $2",
+        )
+        .bind(at.as_millisecond())
+        .bind(job.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn mailbox(&self) -> StoreResult<Vec<MailboxEntry>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MAILBOX_COLUMNS} FROM mailbox ORDER BY delivered_at_ms DESC, id DESC"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows.iter().map(mailbox_entry_from).collect())
+    }
+
+    async fn mailbox_message(&self, id: MailboxId) -> StoreResult<Option<MailboxEntry>> {
+        let row = sqlx::query(&format!(
+            "SELECT {MAILBOX_COLUMNS} FROM mailbox WHERE id = $1"
+        ))
+        .bind(id.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.as_ref().map(mailbox_entry_from))
+    }
+}

@@ -1,0 +1,114 @@
+//! What the viewer page's script reports: that the page was opened in a
+//! browser, and what was played.
+
+use std::net::SocketAddr;
+
+use app::{
+    domain::parse_watch_report,
+    store::{NewOpen, Queue},
+};
+use axum::{
+    Json,
+    extract::{ConnectInfo, Path, State},
+    response::Response,
+};
+use http::{HeaderMap, StatusCode, header};
+use jiff::{SignedDuration, tz::TimeZone};
+use serde::Deserialize;
+
+use super::{
+    Problem, check,
+    headers::{no_content, plain},
+};
+use crate::state::ViewerState;
+
+/// After the first notification of opens by a recipient, the next comes at
+/// most this much later.
+pub const NOTIFY_AT_MOST_EVERY: SignedDuration = SignedDuration::from_hours(1);
+
+/// What the viewer page's script reports when it runs in a browser.
+#[derive(Debug, Deserialize)]
+pub struct OpenReport {
+    /// The browser's local time, e.g. `2026-11-28T16:12:05`.
+    local: Option<String>,
+    /// The browser's IANA time zone, e.g. `America/New_York`.
+    zone: Option<String>,
+    /// The browser's offset from UTC in minutes east (New York in winter: -300).
+    offset_min: Option<i64>,
+}
+
+/// `POST /l/{code}/opened`: the viewer page ran in a browser. Only the
+/// page's script sends this, so link scanners that fetch the page (GET or
+/// HEAD) without running it are not counted. Every open is recorded; the
+/// sender hears of the first, then at most once an hour per recipient.
+pub async fn opened(
+    State(state): State<ViewerState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    Json(report): Json<OpenReport>,
+) -> Response {
+    let share = match check(&state, client.ip(), &code).await {
+        Ok(share) => share,
+        Err(problem) => return plain(problem.status(), problem.heading()),
+    };
+    let open = NewOpen {
+        recipient_id: share.recipient_id,
+        reported_local: report.local.filter(|l| l.len() <= 40),
+        reported_zone: report
+            .zone
+            .filter(|z| z.len() <= 64 && TimeZone::get(z).is_ok()),
+        reported_offset_min: report.offset_min.filter(|m| m.abs() <= 18 * 60),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    };
+    let now = state.clock.now();
+    let quiet_since = now.checked_sub(NOTIFY_AT_MOST_EVERY).unwrap_or(now);
+    match state.store.record_open(open, quiet_since).await {
+        Ok(notify) => {
+            if notify {
+                state.jobs.wake(Queue::Email);
+            }
+            no_content()
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not record an open");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, Problem::Server.heading())
+        }
+    }
+}
+
+/// What the viewer page's script reports while the recording plays: every
+/// stretch the browser has played so far, `[start, end]` in seconds.
+#[derive(Debug, Deserialize)]
+pub struct WatchReport {
+    ranges: Vec<[f64; 2]>,
+}
+
+/// `POST /l/{code}/watched`: adds what the recipient watched to what they
+/// watched before. A report with any range outside the recording (negative,
+/// past its end, backwards) is refused whole and changes nothing.
+pub async fn watched(
+    State(state): State<ViewerState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+    Json(report): Json<WatchReport>,
+) -> Response {
+    let share = match check(&state, client.ip(), &code).await {
+        Ok(share) => share,
+        Err(problem) => return plain(problem.status(), problem.heading()),
+    };
+    let ranges = match parse_watch_report(&report.ranges, share.recording.duration_ms) {
+        Ok(ranges) => ranges,
+        Err(error) => return plain(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    };
+    match state.store.record_watch(share.recipient_id, &ranges).await {
+        Ok(()) => no_content(),
+        Err(error) => {
+            tracing::error!(%error, "could not record what was watched");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, Problem::Server.heading())
+        }
+    }
+}
