@@ -864,7 +864,11 @@ async fn guessing_link_codes_is_cut_off_per_client() {
         not_found as u64 <= 20 + elapsed.as_secs() / 3 + 1,
         "{not_found} misses answered in {elapsed:?}"
     );
-    let page = get(&app, &format!("/l/{}", app::link::LinkCode::random().as_str())).await;
+    let page = get(
+        &app,
+        &format!("/l/{}", app::link::LinkCode::random().as_str()),
+    )
+    .await;
     assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(page.text().await.unwrap().contains("Too many tries"));
 

@@ -1,0 +1,718 @@
+//! The store's contract, called directly (no HTTP) on a fresh database of
+//! the backend under test (`TEST_DATABASE`), with a clock the tests move; and
+//! the races the store's locking is there for, run as concurrent calls.
+
+mod common;
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use app::{
+    clock::{Clock, ManualClock, SharedClock},
+    domain::{
+        CommentBody, CommentTime, Expiration, RecipientEmail, RecipientName, RecordingTitle,
+        Watched, ZoneName,
+    },
+    store::*,
+};
+use common::{Sandbox, api::connect};
+use futures::future::join_all;
+use jiff::{SignedDuration, Timestamp, civil::date, tz::TimeZone};
+use sqlx::AnyPool;
+
+/// A store on a fresh database, its clock, and a look into its tables.
+struct Fixture {
+    store: SharedStore,
+    clock: Arc<ManualClock>,
+    db: AnyPool,
+    _sandbox: Sandbox,
+}
+
+/// Noon UTC on the first of December 2026.
+fn start() -> Timestamp {
+    "2026-12-01T12:00:00Z".parse().unwrap()
+}
+
+async fn fixture() -> Fixture {
+    let sandbox = Sandbox::new();
+    let clock = ManualClock::starting_at(start());
+    let shared: SharedClock = clock.clone();
+    let store = server::store::open(sandbox.database_url(), shared)
+        .await
+        .unwrap();
+    let db = connect(sandbox.database_url()).await;
+    Fixture {
+        store,
+        clock,
+        db,
+        _sandbox: sandbox,
+    }
+}
+
+fn name(s: &str) -> RecipientName {
+    RecipientName::parse(s).unwrap()
+}
+
+fn email(s: &str) -> RecipientEmail {
+    RecipientEmail::parse(s).unwrap()
+}
+
+impl Fixture {
+    async fn rep(&self, address: &str) -> Rep {
+        self.store
+            .create_rep(NewRep {
+                email: address.into(),
+                name: name("Rep"),
+                time_zone: None,
+                password_hash: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn recording(&self, owner: RepId, title: &str) -> Recording {
+        self.store
+            .create_recording(NewRecording {
+                owner_id: owner,
+                title: RecordingTitle::parse(title).unwrap(),
+                duration_ms: 60_000,
+                media_key: format!("{}-{title}", owner.get()),
+                content_type: "video/webm".into(),
+                size_bytes: 1_000,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// A draft share of `recording`, 30 days from today (UTC).
+    async fn draft(&self, rep: RepId, recording: RecordingId) -> ShareId {
+        let expiration =
+            Expiration::default_from(self.clock.now().to_zoned_datetime(TimeZone::UTC).date());
+        self.store
+            .open_draft(NewShare {
+                recording_id: recording,
+                sender_id: rep,
+                title: "A share".into(),
+                expires_at: expiration.expires_at(&TimeZone::UTC),
+                expiration,
+                time_zone: "UTC".into(),
+            })
+            .await
+            .unwrap()
+    }
+
+    /// A draft of a new recording with recipients `r1@…` to `rN@…`.
+    async fn share_to(&self, rep: RepId, count: usize) -> ShareId {
+        let recording = self.recording(rep, "Call").await;
+        let share = self.draft(rep, recording.id).await;
+        for n in 1..=count {
+            assert!(
+                self.store
+                    .add_recipient(rep, share, &name("R"), &email(&format!("r{n}@example.com")))
+                    .await
+                    .unwrap()
+            );
+        }
+        share
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.db).await.unwrap()
+    }
+
+    async fn recipients(&self, rep: RepId, share: ShareId) -> Vec<Recipient> {
+        self.store
+            .share_of(rep, share)
+            .await
+            .unwrap()
+            .unwrap()
+            .recipients
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reps_are_unique_by_email_and_found_by_it() {
+    let f = fixture().await;
+    let rep = f.rep("ada@example.com").await;
+    let again = f
+        .store
+        .create_rep(NewRep {
+            email: "ada@example.com".into(),
+            name: name("Another"),
+            time_zone: None,
+            password_hash: None,
+        })
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        f.store.rep_by_email("ada@example.com").await.unwrap(),
+        Some(rep.clone())
+    );
+    assert!(
+        f.store
+            .update_rep(
+                rep.id,
+                &name("Ada L"),
+                &ZoneName::parse("Europe/Paris").unwrap()
+            )
+            .await
+            .unwrap()
+    );
+    let changed = f.store.rep_by_id(rep.id).await.unwrap().unwrap();
+    assert_eq!(
+        (changed.name.as_str(), changed.time_zone.as_deref()),
+        ("Ada L", Some("Europe/Paris"))
+    );
+    assert!(
+        f.store
+            .set_password_hash(rep.id, "$argon2id$x")
+            .await
+            .unwrap()
+    );
+    let (_, hash) = f
+        .store
+        .rep_credentials("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hash.as_deref(), Some("$argon2id$x"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn recordings_are_listed_newest_first_and_only_to_their_owner() {
+    let f = fixture().await;
+    let (ada, bob) = (
+        f.rep("ada@example.com").await,
+        f.rep("bob@example.com").await,
+    );
+    let first = f.recording(ada.id, "First").await;
+    f.clock.advance(SignedDuration::from_mins(5));
+    let second = f.recording(ada.id, "Second").await;
+    assert_eq!(second.created_at, start() + SignedDuration::from_mins(5));
+    let listed: Vec<_> = f.store.recordings_of(ada.id).await.unwrap();
+    assert_eq!(listed, vec![second.clone(), first.clone()]);
+    assert_eq!(f.store.recording_of(bob.id, first.id).await.unwrap(), None);
+    assert_eq!(
+        f.store.delete_recording(bob.id, first.id).await.unwrap(),
+        None
+    );
+
+    assert_eq!(
+        f.store.delete_recording(ada.id, first.id).await.unwrap(),
+        Some(first.media_key.clone())
+    );
+    assert_eq!(f.store.recordings_of(ada.id).await.unwrap(), vec![second]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_draft_is_one_per_recording_until_its_links_are_out() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let recording = f.recording(ada.id, "Call").await;
+    let draft = f.draft(ada.id, recording.id).await;
+    assert_eq!(f.draft(ada.id, recording.id).await, draft);
+
+    let stranger = f.rep("eve@example.com").await;
+    for call in [
+        f.store
+            .set_share_title(stranger.id, draft, &RecordingTitle::parse("Mine").unwrap())
+            .await
+            .unwrap(),
+        f.store
+            .add_recipient(stranger.id, draft, &name("Eve"), &email("eve@example.com"))
+            .await
+            .unwrap(),
+        f.store
+            .create_missing_links(stranger.id, draft)
+            .await
+            .unwrap(),
+    ] {
+        assert!(!call, "another rep's share behaves as if it did not exist");
+    }
+    assert_eq!(f.store.send_share(stranger.id, draft).await.unwrap(), None);
+
+    f.store
+        .add_recipient(ada.id, draft, &name("Bo"), &email("bo@example.com"))
+        .await
+        .unwrap();
+    f.clock.advance(SignedDuration::from_mins(1));
+    assert!(f.store.create_missing_links(ada.id, draft).await.unwrap());
+    let sent = f.store.share_of(ada.id, draft).await.unwrap().unwrap();
+    assert_eq!(sent.sent_at, Some(start() + SignedDuration::from_mins(1)));
+    assert_ne!(f.draft(ada.id, recording.id).await, draft, "a new draft");
+    let listed = f.store.sent_shares(ada.id, None).await.unwrap();
+    assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), vec![draft]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn comments_come_unstamped_first_then_in_timeline_order() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let recording = f.recording(ada.id, "Call").await;
+    let share = f.draft(ada.id, recording.id).await;
+    for (body, at) in [
+        ("at 30 s", Some(30_000)),
+        ("no time", None),
+        ("at 5 s", Some(5_000)),
+    ] {
+        let at = at.map(|ms| CommentTime::parse(ms, recording.duration_ms).unwrap());
+        let body = CommentBody::parse(body).unwrap();
+        assert!(f.store.add_comment(ada.id, share, &body, at).await.unwrap());
+    }
+    let comments = f
+        .store
+        .share_of(ada.id, share)
+        .await
+        .unwrap()
+        .unwrap()
+        .comments;
+    let bodies: Vec<_> = comments.iter().map(|c| c.body.as_str()).collect();
+    assert_eq!(bodies, ["no time", "at 5 s", "at 30 s"]);
+    let edited = CommentBody::parse("at five").unwrap();
+    assert_eq!(
+        f.store
+            .edit_comment(ada.id, comments[1].id, &edited)
+            .await
+            .unwrap(),
+        Some(share)
+    );
+    assert_eq!(
+        f.store
+            .delete_comment(ada.id, comments[0].id)
+            .await
+            .unwrap(),
+        Some(share)
+    );
+    let stranger = f.rep("eve@example.com").await;
+    assert_eq!(
+        f.store
+            .delete_comment(stranger.id, comments[1].id)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn links_open_the_share_until_revoked_removed_or_deleted() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 3).await;
+    assert!(f.store.create_missing_links(ada.id, share).await.unwrap());
+    let recipients = f.recipients(ada.id, share).await;
+    let codes: Vec<_> = recipients
+        .iter()
+        .map(|r| r.link_code.clone().expect("a link each"))
+        .collect();
+    let distinct: BTreeSet<_> = codes.iter().map(|c| c.as_str()).collect();
+    assert_eq!(distinct.len(), 3);
+
+    let linked = f.store.linked_share(&codes[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (linked.share_id, linked.recipient_id),
+        (share, recipients[0].id)
+    );
+
+    // Revoked, removed: gone at once; the others still open.
+    assert_eq!(
+        f.store
+            .revoke_links(ada.id, share, Some(recipients[0].id))
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert!(f.store.linked_share(&codes[0]).await.unwrap().is_none());
+    assert_eq!(
+        f.store
+            .remove_recipient(ada.id, recipients[1].id)
+            .await
+            .unwrap(),
+        Some(share)
+    );
+    assert!(f.store.linked_share(&codes[1]).await.unwrap().is_none());
+    assert!(f.store.linked_share(&codes[2]).await.unwrap().is_some());
+
+    // Generating again keeps the live link and makes none for the revoked one.
+    assert!(f.store.create_missing_links(ada.id, share).await.unwrap());
+    assert_eq!(
+        f.recipients(ada.id, share).await[1].link_code.as_ref(),
+        Some(&codes[2])
+    );
+
+    let recording = f
+        .store
+        .share_of(ada.id, share)
+        .await
+        .unwrap()
+        .unwrap()
+        .recording_id;
+    f.store.delete_recording(ada.id, recording).await.unwrap();
+    assert!(f.store.linked_share(&codes[2]).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sending_queues_one_email_per_recipient_and_jobs_follow_the_clock() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 3).await;
+    assert_eq!(f.store.send_share(ada.id, share).await.unwrap(), Some(3));
+    assert_eq!(f.store.send_share(ada.id, share).await.unwrap(), Some(0));
+
+    let now = f.clock.now();
+    assert_eq!(f.store.next_job_due(Queue::Email).await.unwrap(), Some(now));
+    let until = now + SignedDuration::from_secs(30);
+    let first = f
+        .store
+        .claim_jobs(Queue::Email, now, until, 2)
+        .await
+        .unwrap();
+    let rest = f
+        .store
+        .claim_jobs(Queue::Email, now, until, 10)
+        .await
+        .unwrap();
+    assert_eq!((first.len(), rest.len()), (2, 1));
+    assert!(
+        f.store
+            .claim_jobs(Queue::Email, now, until, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let emails = f
+        .store
+        .emails_to_send(&first.iter().map(|j| EmailId(j.subject)).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    assert_eq!(emails.len(), 2);
+    assert!(emails.values().all(|e| matches!(
+        &e.facts,
+        EmailFacts::Share(facts) if facts.link_code.is_some() && facts.title == "A share"
+    )));
+
+    // One done, one to retry in a minute, one whose worker died.
+    f.store.jobs_done(&[first[0].id], now).await.unwrap();
+    let retry_at = now + SignedDuration::from_mins(1);
+    f.store
+        .job_retry(first[1].id, retry_at, "4xx: try later")
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.next_job_due(Queue::Email).await.unwrap(),
+        Some(until),
+        "the dead worker's claim runs out first"
+    );
+    f.clock.set(until);
+    let taken_over = f
+        .store
+        .claim_jobs(
+            Queue::Email,
+            until,
+            until + SignedDuration::from_secs(30),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        taken_over,
+        vec![Job {
+            id: rest[0].id,
+            subject: rest[0].subject,
+            attempts: 2
+        }]
+    );
+    f.store
+        .job_failed(taken_over[0].id, until, "550: no such mailbox")
+        .await
+        .unwrap();
+    let retried = f
+        .store
+        .claim_jobs(
+            Queue::Email,
+            retry_at,
+            retry_at + SignedDuration::from_secs(30),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].attempts, 2);
+
+    let states: Vec<_> = f
+        .recipients(ada.id, share)
+        .await
+        .into_iter()
+        .map(|r| r.delivery.unwrap().state)
+        .collect();
+    assert_eq!(
+        states,
+        [EmailState::Sent, EmailState::Sending, EmailState::Failed]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn opens_notify_the_first_time_then_at_most_hourly() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 1).await;
+    f.store.create_missing_links(ada.id, share).await.unwrap();
+    let recipient = f.recipients(ada.id, share).await[0].id;
+    let open = || NewOpen {
+        recipient_id: recipient,
+        reported_local: None,
+        reported_zone: Some("Europe/Berlin".into()),
+        reported_offset_min: Some(60),
+        user_agent: None,
+    };
+    let hour = SignedDuration::from_hours(1);
+    let quiet_since = |clock: &ManualClock| clock.now() - hour;
+    assert!(
+        f.store
+            .record_open(open(), quiet_since(&f.clock))
+            .await
+            .unwrap()
+    );
+    f.clock.advance(SignedDuration::from_mins(59));
+    assert!(
+        !f.store
+            .record_open(open(), quiet_since(&f.clock))
+            .await
+            .unwrap()
+    );
+    f.clock.advance(SignedDuration::from_mins(2));
+    assert!(
+        f.store
+            .record_open(open(), quiet_since(&f.clock))
+            .await
+            .unwrap()
+    );
+
+    let activity = f
+        .store
+        .share_activity(ada.id, share)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(activity[0].opens, 3);
+    assert_eq!(activity[0].first_open, Some(start()));
+    assert_eq!(
+        activity[0].last_open,
+        Some(start() + SignedDuration::from_mins(61))
+    );
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM emails WHERE kind = 'opened'")
+            .await,
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expiration_and_resend_follow_the_rules_of_the_shares_page() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 2).await;
+    f.store.send_share(ada.id, share).await.unwrap();
+    let recipients = f.recipients(ada.id, share).await;
+    assert!(
+        f.store
+            .resend_share_email(ada.id, share, recipients[0].id)
+            .await
+            .unwrap()
+    );
+    f.store
+        .revoke_links(ada.id, share, Some(recipients[1].id))
+        .await
+        .unwrap();
+    assert!(
+        !f.store
+            .resend_share_email(ada.id, share, recipients[1].id)
+            .await
+            .unwrap(),
+        "a revoked link gets no more email"
+    );
+    assert_eq!(f.count("SELECT COUNT(*) FROM emails").await, 3);
+    assert_eq!(f.count("SELECT COUNT(*) FROM jobs").await, 3);
+
+    let ended = Expiration::from_stored(
+        app::domain::ExpiryPreset::Custom,
+        date(2026, 11, 1),
+        Some(date(2026, 11, 15)),
+    );
+    let at = ended.expires_at(&TimeZone::UTC);
+    assert!(
+        f.store
+            .set_share_expiration(ada.id, share, &ended, at)
+            .await
+            .unwrap()
+    );
+    let summary = &f.store.sent_shares(ada.id, Some(share)).await.unwrap()[0];
+    assert_eq!(summary.expires_at, at);
+    assert_eq!((summary.recipients, summary.opens), (2, 0));
+}
+
+// ---------------------------------------------------------------- the races
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn sending_while_recipients_come_and_go_emails_each_current_recipient_once() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 10).await;
+    let first_five: Vec<_> = f.recipients(ada.id, share).await[..5]
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let store = &f.store;
+    let adds = (11..=30).map(|n| async move {
+        store
+            .add_recipient(
+                ada.id,
+                share,
+                &name("R"),
+                &email(&format!("r{n}@example.com")),
+            )
+            .await
+            .map(|_| ())
+    });
+    let removes = first_five
+        .iter()
+        .map(|id| async move { store.remove_recipient(ada.id, *id).await.map(|_| ()) });
+    let sends = (0..5).map(|_| async move { store.send_share(ada.id, share).await.map(|_| ()) });
+    let mut calls: Vec<futures::future::BoxFuture<'_, StoreResult<()>>> = Vec::new();
+    calls.extend(adds.map(|c| Box::pin(c) as _));
+    calls.extend(removes.map(|c| Box::pin(c) as _));
+    calls.extend(sends.map(|c| Box::pin(c) as _));
+    for result in join_all(calls).await {
+        result.unwrap();
+    }
+    // One more send after the dust settles reaches whoever was added last.
+    store.send_share(ada.id, share).await.unwrap();
+
+    let current = f.recipients(ada.id, share).await;
+    assert_eq!(current.len(), 25);
+    assert!(
+        current.iter().all(|r| r.link_code.is_some()),
+        "everyone has a link"
+    );
+    let per_recipient: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT r.id, COUNT(e.id) FROM recipients r LEFT JOIN emails e ON e.recipient_id = r.id \
+         WHERE r.share_id = $1 AND r.removed_at_ms IS NULL GROUP BY r.id",
+    )
+    .bind(share.get())
+    .fetch_all(&f.db)
+    .await
+    .unwrap();
+    assert_eq!(per_recipient.len(), 25);
+    assert!(
+        per_recipient.iter().all(|(_, emails)| *emails == 1),
+        "one email per current recipient: {per_recipient:?}"
+    );
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM jobs").await,
+        f.count("SELECT COUNT(*) FROM emails").await,
+        "a job per email"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn opens_at_once_notify_once() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 1).await;
+    f.store.create_missing_links(ada.id, share).await.unwrap();
+    let recipient = f.recipients(ada.id, share).await[0].id;
+    let quiet_since = f.clock.now() - SignedDuration::from_hours(1);
+    let opens = (0..12).map(|_| {
+        f.store.record_open(
+            NewOpen {
+                recipient_id: recipient,
+                reported_local: None,
+                reported_zone: None,
+                reported_offset_min: None,
+                user_agent: None,
+            },
+            quiet_since,
+        )
+    });
+    let notified: Vec<bool> = join_all(opens)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(notified.iter().filter(|n| **n).count(), 1, "{notified:?}");
+    assert_eq!(f.count("SELECT COUNT(*) FROM opens").await, 12);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM emails WHERE kind = 'opened'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn links_generated_twice_at_once_are_one_per_recipient() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 40).await;
+    let generations = (0..6).map(|_| f.store.create_missing_links(ada.id, share));
+    for made in join_all(generations).await {
+        assert!(made.unwrap());
+    }
+    assert_eq!(f.count("SELECT COUNT(*) FROM links").await, 40);
+    assert_eq!(
+        f.count("SELECT COUNT(DISTINCT recipient_id) FROM links")
+            .await,
+        40
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn watch_reports_at_once_lose_no_stretch() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 1).await;
+    let recipient = f.recipients(ada.id, share).await[0].id;
+    // Twenty disjoint seconds of a minute, each reported on its own.
+    let reports: Vec<Vec<Watched>> = (0..20)
+        .map(|n| {
+            vec![Watched {
+                start_ms: n * 3_000,
+                end_ms: n * 3_000 + 1_000,
+            }]
+        })
+        .collect();
+    let watching = reports.iter().map(|r| f.store.record_watch(recipient, r));
+    for done in join_all(watching).await {
+        done.unwrap();
+    }
+    let watched = &f
+        .store
+        .share_activity(ada.id, share)
+        .await
+        .unwrap()
+        .unwrap()[0]
+        .watched;
+    assert_eq!(watched.len(), 20, "{watched:?}");
+    assert_eq!(
+        watched.iter().map(|w| w.end_ms - w.start_ms).sum::<i64>(),
+        20_000
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn workers_claiming_at_once_never_share_a_job() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 60).await;
+    f.store.send_share(ada.id, share).await.unwrap();
+    let now = f.clock.now();
+    let until = now + SignedDuration::from_secs(30);
+    let claims = (0..12).map(|_| f.store.claim_jobs(Queue::Email, now, until, 4));
+    let mut claimed = Vec::new();
+    // Several rounds, as busy workers do.
+    for _ in 0..3 {
+        for batch in join_all(claims.clone()).await {
+            claimed.extend(batch.unwrap().into_iter().map(|job| job.id));
+        }
+    }
+    let distinct: BTreeSet<_> = claimed.iter().collect();
+    assert_eq!(distinct.len(), claimed.len(), "a job claimed twice");
+    assert_eq!(claimed.len(), 60);
+}
