@@ -14,6 +14,10 @@ pub fn app_policy(nonce: &str, reload: bool) -> String {
     )
 }
 
+/// Whether pages reload live (`cargo leptos watch`), provided as context.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LiveReload(pub bool);
+
 /// Sets the policy on the response being rendered (server side only).
 pub fn set_app_policy() {
     #[cfg(feature = "ssr")]
@@ -25,7 +29,7 @@ pub fn set_app_policy() {
         ) else {
             return;
         };
-        let reload = std::env::var("LEPTOS_WATCH").is_ok();
+        let reload = use_context::<LiveReload>().unwrap_or_default().0;
         if let Ok(value) = http::HeaderValue::from_str(&app_policy(&nonce.to_string(), reload)) {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
         }

@@ -20,10 +20,7 @@ use crate::{config::Config, startup, store};
     name = "server",
     version,
     about = "Share a Recording: share meeting recordings with people outside your company",
-    long_about = "Share a Recording.\n\nWith no command, serves the app. Configuration comes from Leptos.toml \
-                  (or --config) and the environment: DATABASE_URL, PUBLIC_URL, SHORT_LINK_URL, SMTP_URL, \
-                  MAIL_FROM, MEDIA_DIR, LEPTOS_SITE_ADDR, LEPTOS_SITE_ROOT, DEMO_MODE, DEMO_PASSWORD, \
-                  MAX_UPLOAD_BYTES. See Leptos.toml for what each means."
+    long_about = "Share a Recording.\n\nWith no command, serves the app."
 )]
 pub struct Cli {
     /// Configuration file (default: ./Leptos.toml when present).
@@ -66,6 +63,16 @@ pub enum UserCommand {
         #[arg(long)]
         timezone: Option<String>,
     },
+}
+
+/// The command line, with the configuration keys listed after the options
+/// (from [`crate::config::KEYS`], so the help never misses one).
+pub fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .after_help(crate::config::help_text())
+        .get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {

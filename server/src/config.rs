@@ -32,6 +32,12 @@ pub struct Config {
     pub site_addr: SocketAddr,
     /// Where cargo-leptos put the compiled site (`/pkg/…`, favicon).
     pub site_root: PathBuf,
+    /// Production (`LEPTOS_ENV=PROD`): no live reload.
+    pub production: bool,
+    /// Where `cargo leptos watch` listens for the page's live-reload socket.
+    pub reload_port: u16,
+    /// Run by `cargo leptos watch` (`LEPTOS_WATCH` set): pages reload live.
+    pub watching: bool,
     pub demo_mode: bool,
     pub demo_password: Option<String>,
     pub max_upload_bytes: u64,
@@ -39,85 +45,157 @@ pub struct Config {
     pub job_timing: crate::jobs::Timing,
 }
 
-/// One configuration key: its environment variable and its name in the file.
-struct Key {
-    env: &'static str,
-    file: &'static str,
-    default: Option<&'static str>,
+/// One configuration key: its environment variable, its name in the file,
+/// its default, and what it means. [`KEYS`] is the one list of them: the
+/// loader, `server --help`, and the tests that keep `Leptos.toml` and the
+/// README in step all read it.
+pub struct Key {
+    pub env: &'static str,
+    pub file: &'static str,
+    pub default: Option<&'static str>,
+    /// The default as people read it, when it is not a plain value.
+    pub default_words: Option<&'static str>,
+    pub help: &'static str,
 }
 
-const KEYS: &[Key] = &[
+pub const KEYS: &[Key] = &[
     Key {
         env: "DATABASE_URL",
         file: "database_url",
         default: Some("sqlite://data/share.db"),
+        default_words: None,
+        help: "where data is kept: a sqlite: file (created if missing) or a postgres:// database",
     },
     Key {
         env: "PUBLIC_URL",
         file: "public_url",
         default: Some("http://127.0.0.1:3000"),
+        default_words: None,
+        help: "base URL of the app as people reach it, used in emails",
     },
     Key {
         env: "SHORT_LINK_URL",
         file: "short_link_url",
         default: None,
+        default_words: Some("same as PUBLIC_URL"),
+        help: "base URL of generated links ({SHORT_LINK_URL}/l/{code})",
     },
     Key {
         env: "SMTP_URL",
         file: "smtp_url",
         default: None,
+        default_words: Some("unset: the local dev mailbox"),
+        help: "mail server for outgoing email, e.g. smtp://127.0.0.1:2525 or smtps://user:pass@host",
     },
     Key {
         env: "MAIL_FROM",
         file: "mail_from",
         default: Some("Recordings <no-reply@localhost>"),
+        default_words: None,
+        help: "sender of all email",
     },
     Key {
         env: "MEDIA_DIR",
         file: "media_dir",
         default: Some("data/media"),
+        default_words: None,
+        help: "where recordings are stored (with MEDIA_URL: where uploads are checked)",
     },
     Key {
         env: "MEDIA_URL",
         file: "media_url",
         default: None,
+        default_words: Some("unset"),
+        help: "s3://bucket/prefix: recordings in S3-compatible storage, with the usual AWS_* variables",
     },
     Key {
         env: "LEPTOS_SITE_ADDR",
         file: "site_addr",
         default: Some("127.0.0.1:3000"),
+        default_words: None,
+        help: "address and port the server listens on",
     },
     Key {
         env: "LEPTOS_SITE_ROOT",
         file: "site_root",
         default: Some("target/site"),
+        default_words: None,
+        help: "the compiled site (scripts, wasm, CSS) that cargo-leptos builds",
+    },
+    Key {
+        env: "LEPTOS_ENV",
+        file: "env",
+        default: Some("DEV"),
+        default_words: None,
+        help: "PROD in production (cargo-leptos sets DEV while developing)",
+    },
+    Key {
+        env: "LEPTOS_RELOAD_PORT",
+        file: "reload_port",
+        default: Some("3001"),
+        default_words: None,
+        help: "port of the live-reload socket of `cargo leptos watch`",
+    },
+    Key {
+        env: "LEPTOS_WATCH",
+        file: "watch",
+        default: Some("false"),
+        default_words: Some("set by `cargo leptos watch`"),
+        help: "pages reload when the code changes (development only)",
     },
     Key {
         env: "DEMO_MODE",
         file: "demo_mode",
         default: Some("false"),
+        default_words: Some("off (scripts/run.sh turns it on)"),
+        help: "on an empty database, create the demo rep demo@example.com and the demo recording",
     },
     Key {
         env: "DEMO_PASSWORD",
         file: "demo_password",
         default: None,
+        default_words: Some("unset: a random one, printed at each start"),
+        help: "the demo rep's password, set at every start in demo mode",
     },
     Key {
         env: "MAX_UPLOAD_BYTES",
         file: "max_upload_bytes",
         default: Some("4294967296"),
+        default_words: Some("4294967296 (4 GiB)"),
+        help: "largest accepted upload, in bytes",
     },
     Key {
         env: "JOB_CLAIM_SECONDS",
         file: "job_claim_seconds",
         default: Some("30"),
+        default_words: None,
+        help: "how long a worker holds a job (an email to send) before another may take it over",
     },
     Key {
         env: "JOB_POLL_MILLIS",
         file: "job_poll_millis",
         default: Some("1000"),
+        default_words: None,
+        help: "how often an idle worker looks for jobs queued by other server processes",
     },
 ];
+
+/// The keys as `server --help` lists them.
+pub fn help_text() -> String {
+    let mut text = String::from(
+        "Configuration: Leptos.toml (or --config), each key overridden by its environment \
+         variable:\n",
+    );
+    for key in KEYS {
+        let default = key.default_words.or(key.default).unwrap_or("unset");
+        text.push_str(&format!(
+            "\n  {:<20} {}\n  {:<20} (default: {default})\n",
+            key.env, key.help, ""
+        ));
+    }
+    text.push_str("\nRUST_LOG sets what is logged (default: info).\n");
+    text
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -178,6 +256,18 @@ impl Config {
                     .map_err(|_| "expected IP:PORT, e.g. 127.0.0.1:3000".to_string())
             })?,
             site_root: source.require("LEPTOS_SITE_ROOT", parse_dir)?,
+            production: source.require("LEPTOS_ENV", |v| match v.trim() {
+                "PROD" | "prod" | "production" => Ok(true),
+                "DEV" | "dev" | "development" => Ok(false),
+                _ => Err("expected PROD or DEV".to_string()),
+            })?,
+            reload_port: source.require("LEPTOS_RELOAD_PORT", |v| {
+                v.trim()
+                    .parse::<u16>()
+                    .map_err(|_| "expected a port number".to_string())
+            })?,
+            // cargo-leptos sets it; being set (to anything but false) is what counts.
+            watching: source.require("LEPTOS_WATCH", |v| Ok(parse_bool(v).unwrap_or(true)))?,
             demo_mode: source.require("DEMO_MODE", parse_bool)?,
             demo_password: source.optional("DEMO_PASSWORD", |v| Ok(v.to_string()))?,
             max_upload_bytes: source.require("MAX_UPLOAD_BYTES", |v| {
@@ -356,7 +446,83 @@ fn parse_smtp_url(value: &str) -> Result<Url, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+
+    fn env_names() -> BTreeSet<&'static str> {
+        KEYS.iter().map(|k| k.env).collect()
+    }
+
+    /// Names in `text` that look like configuration variables.
+    fn variables_in(text: &str) -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+            .filter(|word| word.len() > 3 && word.contains('_'))
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn leptos_toml_documents_exactly_the_keys() {
+        let file = include_str!("../../Leptos.toml");
+        for key in KEYS {
+            assert!(
+                file.contains(&format!("# {}: ", key.env)),
+                "Leptos.toml explains {}",
+                key.env
+            );
+            assert!(
+                file.contains(&format!("\n# {} = ", key.file)),
+                "Leptos.toml shows `{} = …`",
+                key.file
+            );
+        }
+        // Every commented-out setting is a key the loader reads.
+        for line in file.lines() {
+            if let Some((name, _)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = ")) {
+                if !name.contains(' ') {
+                    assert!(
+                        KEYS.iter().any(|k| k.file == name),
+                        "Leptos.toml shows `{name}`, which is no key"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_table_lists_exactly_the_keys() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("\n## Configuration\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("a Configuration section");
+        let rows: BTreeSet<&str> = section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+            .collect();
+        assert_eq!(rows, env_names());
+    }
+
+    #[test]
+    fn help_lists_every_key_with_its_default() {
+        let help = help_text();
+        for key in KEYS {
+            assert!(help.contains(key.env), "{}", key.env);
+            assert!(help.contains(key.help), "{}", key.env);
+        }
+        // No variable named in the help is missing from the keys (but RUST_LOG,
+        // AWS_* and the placeholders of examples).
+        for name in variables_in(&help) {
+            assert!(
+                env_names().contains(name.as_str())
+                    || ["RUST_LOG", "SHORT_LINK_URL"].contains(&name.as_str())
+                    || name.starts_with("AWS_"),
+                "{name}"
+            );
+        }
+    }
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let env: BTreeMap<String, String> = pairs

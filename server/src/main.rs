@@ -1,4 +1,3 @@
-use clap::Parser;
 use server::{cli, telemetry};
 
 fn main() -> std::process::ExitCode {
@@ -14,7 +13,7 @@ fn main() -> std::process::ExitCode {
         .enable_all()
         .build();
     let result = match runtime {
-        Ok(runtime) => runtime.block_on(cli::run(cli::Cli::parse())),
+        Ok(runtime) => runtime.block_on(cli::run(cli::parse())),
         Err(error) => Err(error.into()),
     };
     match result {

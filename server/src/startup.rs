@@ -146,21 +146,18 @@ fn leptos_options(config: &Config) -> LeptosOptions {
     // cargo-leptos compiles the output name in; plain `cargo` builds (tests)
     // use the name from the workspace metadata.
     let output_name = option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("share-a-recording");
-    let env = match std::env::var("LEPTOS_ENV").as_deref() {
-        Ok("PROD") | Ok("prod") | Ok("production") => leptos::config::Env::PROD,
-        _ => leptos::config::Env::DEV,
+    let env = if config.production {
+        leptos::config::Env::PROD
+    } else {
+        leptos::config::Env::DEV
     };
-    let reload_port = std::env::var("LEPTOS_RELOAD_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3001);
     LeptosOptions::builder()
         .output_name(output_name)
         .site_root(config.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(config.site_addr)
         .env(env)
-        .reload_port(reload_port)
+        .reload_port(u32::from(config.reload_port))
         .build()
 }
 
@@ -171,6 +168,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
     let links = LinkBase(config.short_link_url.to_string());
     let jobs = state.jobs.clone();
     let sign_in_limits = crate::signin::limits();
+    let live_reload = app::csp::LiveReload(config.watching);
     let media = state.media.clone();
     let media_remover = app::store::MediaRemover(Arc::new(move |key: String| {
         let media = media.clone();
@@ -187,6 +185,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         provide_context(jobs.clone());
         provide_context(sign_in_limits.clone());
         provide_context(media_remover.clone());
+        provide_context(live_reload);
     };
     let session_layer = crate::signin::session_layer(sessions, &config.public_url);
 
