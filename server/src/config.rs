@@ -479,13 +479,13 @@ mod tests {
         }
         // Every commented-out setting is a key the loader reads.
         for line in file.lines() {
-            if let Some((name, _)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = ")) {
-                if !name.contains(' ') {
-                    assert!(
-                        KEYS.iter().any(|k| k.file == name),
-                        "Leptos.toml shows `{name}`, which is no key"
-                    );
-                }
+            if let Some((name, _)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = "))
+                && !name.contains(' ')
+            {
+                assert!(
+                    KEYS.iter().any(|k| k.file == name),
+                    "Leptos.toml shows `{name}`, which is no key"
+                );
             }
         }
     }

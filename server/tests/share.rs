@@ -660,7 +660,8 @@ async fn comments_past_an_hour_show_hours() {
     let pool = db(&app).await;
     let id = share_id(&open(&app).await);
     // The demo recording is 45 s long; pretend it runs for two hours.
-    sqlx::query("UPDATE recordings SET duration_ms = 7200000")
+    sqlx::query("UPDATE recordings SET duration_ms = 7200000 WHERE id = $1")
+        .bind(demo_recording(&app).await)
         .execute(&pool)
         .await
         .unwrap();
@@ -740,11 +741,11 @@ async fn the_video_is_served_in_byte_ranges_while_the_link_is_valid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_expired_link_says_so_and_stops_the_video() {
     let app = spawn_app().await;
-    let (_, paths) = shared_with(&app, &["Ada"]).await;
+    let (share, paths) = shared_with(&app, &["Ada"]).await;
     let video = format!("{}/video", paths[0]);
     assert_eq!(get(&app, &video).await.status(), StatusCode::OK);
 
-    expire_all_shares(&app).await;
+    expire_share(&app, share_id(&share)).await;
 
     let response = get(&app, &paths[0]).await;
     assert_eq!(response.status(), StatusCode::GONE);
