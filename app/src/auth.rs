@@ -2,6 +2,10 @@
 
 use crate::store::{Rep, RepId, Store, StoreError};
 
+/// `PUBLIC_URL`: the app's address as people reach it, provided as context.
+#[derive(Clone, Debug)]
+pub struct PublicUrl(pub url::Url);
+
 /// The session key holding the signed-in rep's id.
 const REP_KEY: &str = "rep_id";
 

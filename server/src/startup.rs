@@ -169,6 +169,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
     let jobs = state.jobs.clone();
     let sign_in_limits = crate::signin::limits();
     let live_reload = app::csp::LiveReload(config.watching);
+    let public_url = app::auth::PublicUrl(config.public_url.clone());
     let media = state.media.clone();
     let media_remover = app::store::MediaRemover(Arc::new(move |key: String| {
         let media = media.clone();
@@ -186,6 +187,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         provide_context(sign_in_limits.clone());
         provide_context(media_remover.clone());
         provide_context(live_reload);
+        provide_context(public_url.clone());
     };
     let session_layer = crate::signin::session_layer(sessions, &config.public_url);
 
@@ -233,6 +235,13 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        // Served over https (as PUBLIC_URL says): browsers keep to https for
+        // a year, so a stolen first plain-http request cannot strip it.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            (config.public_url.scheme() == "https")
+                .then(|| HeaderValue::from_static("max-age=31536000")),
         ))
         .layer(
             // One line per request: method, path, status and latency.

@@ -161,6 +161,43 @@ async fn wrong_email_or_password_say_the_same_and_sign_nobody_in() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_sign_in_the_browser_stays_on_this_site_whatever_next_says() {
+    let app = spawn_app().await;
+    for bad in [
+        "//evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/\\evil.example",
+        "/.//evil.example",
+        "/%2e//evil.example",
+        "  //evil.example",
+        "https://evil.example/",
+        "/signin?next=//evil.example",
+    ] {
+        let response = bare()
+            .post(app.url("/api/auth/signin"))
+            .header("accept", "text/html")
+            .form(&[
+                ("email", DEMO_EMAIL),
+                ("password", DEMO_PASSWORD),
+                ("next", bad),
+            ])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{bad:?}: no answer ({e})"));
+        assert_eq!(response.status(), StatusCode::FOUND, "{bad:?}");
+        let to = response.headers()[header::LOCATION].to_str().unwrap();
+        let resolved = reqwest::Url::parse(&app.base).unwrap().join(to).unwrap();
+        assert_eq!(
+            resolved.host_str(),
+            Some("127.0.0.1"),
+            "{bad:?} went to {to:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_session_cookie_is_httponly_lax_and_rotated_at_sign_in() {
     let app = spawn_app().await;
     let first = post_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await;

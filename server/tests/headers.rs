@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{api::*, spawn_app};
+use common::{api::*, spawn_app, spawn_app_with};
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
     response
@@ -80,4 +80,25 @@ async fn every_other_response_is_nosniff_and_unframeable() {
             "{path}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn over_https_browsers_are_told_to_stay_on_https() {
+    let secure = spawn_app_with(&[("PUBLIC_URL", "https://rec.example")]).await;
+    for path in ["/recordings", "/healthz", "/l/AAAAAAAAAAAAAAAA"] {
+        let response = get(&secure, path).await;
+        assert_eq!(
+            header(&response, "strict-transport-security"),
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+    let plain = spawn_app().await;
+    let response = get(&plain, "/recordings").await;
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
 }

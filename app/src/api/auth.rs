@@ -51,7 +51,8 @@ pub async fn sign_in(
             .map_err(internal)?;
         let rep = rep.filter(|_| matches).ok_or(ApiError::WrongCredentials)?;
         start_session(&parts, rep.id).await.map_err(internal)?;
-        leptos_axum::redirect(&safe_next(next.as_deref()));
+        let site = context::<crate::auth::PublicUrl>()?;
+        leptos_axum::redirect(&safe_next(next.as_deref(), &site.0));
         Ok(())
     })
     .await
@@ -71,37 +72,85 @@ pub async fn sign_out() -> Result<(), ApiError> {
     .await
 }
 
-/// Where to go after signing in: a path on this site, never another site.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.contains('\\')
-                && !path.starts_with("/signin") =>
-        {
-            path.to_string()
-        }
-        _ => "/recordings".to_string(),
+/// Where to go after signing in: a page of this site, never another site.
+/// `next` is read as browsers read it (the `url` crate follows the same
+/// standard: tabs and newlines dropped, backslashes as slashes, `.`
+/// segments removed) against `site` (`PUBLIC_URL`), and kept only if it
+/// stays on `site`'s origin. The answer is a path (and query) that no browser
+/// can read as another host: never `//…`, and always a valid header value.
+#[cfg(feature = "ssr")]
+pub fn safe_next(next: Option<&str>, site: &url::Url) -> String {
+    const HOME: &str = "/recordings";
+    let Some(next) = next.filter(|n| n.starts_with('/') && n.len() <= 2_000) else {
+        return HOME.into();
+    };
+    let Ok(url) = site.join(next) else {
+        return HOME.into();
+    };
+    let path = url.path();
+    if url.origin() != site.origin() || path.starts_with("//") || path.starts_with("/signin") {
+        return HOME.into();
+    }
+    match url.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_string(),
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::safe_next;
 
     #[test]
-    fn sign_in_only_returns_to_paths_on_this_site() {
-        assert_eq!(safe_next(Some("/recordings/3")), "/recordings/3");
+    fn sign_in_only_returns_to_pages_of_this_site() {
+        let site = url::Url::parse("https://rec.example").unwrap();
+        let next = |n: &str| safe_next(Some(n), &site);
+        assert_eq!(next("/recordings/3"), "/recordings/3");
+        assert_eq!(next("/shares?sort=new"), "/shares?sort=new");
+        assert_eq!(
+            next("/recordings/%2F%2Fevil.example"),
+            "/recordings/%2F%2Fevil.example"
+        );
         for bad in [
             "https://evil.example",
             "//evil.example",
             "/\\evil.example",
+            "/\tevil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "  //evil.example",
+            " /\\evil.example",
+            "/.//evil.example",
+            "/./\\evil.example",
+            "/%2e//evil.example",
+            "/..//evil.example",
+            "%2F%2Fevil.example",
+            "/%09/evil.example",
+            "https:evil.example",
             "recordings",
             "/signin",
+            "/signin?next=//evil.example",
         ] {
-            assert_eq!(safe_next(Some(bad)), "/recordings", "{bad}");
+            let went = next(bad);
+            assert!(
+                went == "/recordings" || (went.starts_with('/') && !went.starts_with("//")),
+                "{bad:?} → {went:?}"
+            );
+            assert!(
+                http::HeaderValue::from_str(&went).is_ok(),
+                "{bad:?} → {went:?}"
+            );
         }
-        assert_eq!(safe_next(None), "/recordings");
+        for bad in [
+            "/\t/evil.example",
+            "/.//evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+        ] {
+            assert_eq!(next(bad), "/recordings", "{bad:?}");
+        }
+        assert_eq!(safe_next(None, &site), "/recordings");
     }
 }
