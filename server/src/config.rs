@@ -14,7 +14,8 @@ use url::Url;
 /// The configuration file read when none is named.
 pub const DEFAULT_FILE: &str = "Leptos.toml";
 
-#[derive(Clone, Debug)]
+/// Its `Debug` hides passwords (in URLs and the demo password).
+#[derive(Clone)]
 pub struct Config {
     /// `sqlite://…` (the file is created if missing) or `postgres://…`.
     pub database_url: String,
@@ -43,6 +44,29 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// How long a job is claimed, and how often idle workers look for jobs.
     pub job_timing: crate::jobs::Timing,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redacted_str(&self.database_url))
+            .field("public_url", &self.public_url.as_str())
+            .field("short_link_url", &self.short_link_url.as_str())
+            .field("smtp_url", &self.smtp_url.as_ref().map(redacted))
+            .field("mail_from", &self.mail_from.to_string())
+            .field("media_dir", &self.media_dir)
+            .field("media_url", &self.media_url.as_ref().map(redacted))
+            .field("site_addr", &self.site_addr)
+            .field("site_root", &self.site_root)
+            .field("production", &self.production)
+            .field("demo_mode", &self.demo_mode)
+            .field(
+                "demo_password",
+                &self.demo_password.as_ref().map(|_| "(hidden)"),
+            )
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One configuration key: its environment variable, its name in the file,
@@ -154,7 +178,7 @@ pub const KEYS: &[Key] = &[
         env: "DEMO_PASSWORD",
         file: "demo_password",
         default: None,
-        default_words: Some("unset: a random one, printed at each start"),
+        default_words: Some("unset: a random one, printed once at the first start"),
         help: "the demo rep's password, set at every start in demo mode",
     },
     Key {
@@ -328,11 +352,40 @@ impl Source<'_> {
 }
 
 fn invalid(key: &Key, value: &str, reason: &str) -> ConfigError {
+    // A value that may hold a password is shown without it.
+    let value = match key.env {
+        "DEMO_PASSWORD" => "(hidden)".to_string(),
+        "DATABASE_URL" | "SMTP_URL" | "MEDIA_URL" => redacted_str(value),
+        _ => value.to_string(),
+    };
     ConfigError::Invalid {
         env: key.env,
         file: key.file,
-        value: value.to_string(),
+        value,
         reason: reason.to_string(),
+    }
+}
+
+/// `url` fit for logs and messages: its password (if any) replaced.
+pub fn redacted(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.to_string()
+}
+
+/// As [`redacted`], for text that may not even parse as a URL: everything
+/// between `://` and the last `@` of the authority is hidden.
+pub fn redacted_str(value: &str) -> String {
+    match Url::parse(value) {
+        Ok(url) => redacted(&url),
+        Err(_) => match (value.find("://"), value.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}://***{}", &value[..scheme], &value[at..])
+            }
+            _ => value.to_string(),
+        },
     }
 }
 
@@ -573,6 +626,29 @@ mod tests {
             let error = load(&[(key, value)]).unwrap_err().to_string();
             assert!(error.contains(key), "{key}: {error}");
         }
+    }
+
+    #[test]
+    fn passwords_stay_out_of_errors_and_debug_output() {
+        for (key, value) in [
+            ("SMTP_URL", "http://user:s3cret@mail"),
+            ("SMTP_URL", "smtp://user:s3cret@"),
+            ("DATABASE_URL", "mysql://user:s3cret@db/x"),
+            ("MEDIA_URL", "http://key:s3cret@bucket"),
+        ] {
+            let error = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(error.contains(key), "{error}");
+            assert!(!error.contains("s3cret"), "{error}");
+        }
+        let config = load(&[
+            ("SMTP_URL", "smtps://user:s3cret@mail.example"),
+            ("DATABASE_URL", "postgres://share:s3cret@db/share"),
+            ("DEMO_PASSWORD", "s3cret password"),
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("mail.example"), "{shown}");
     }
 
     #[test]

@@ -52,19 +52,20 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
     Ok(Some(rep))
 }
 
-/// Gives the demo rep `DEMO_PASSWORD`, or a new random password printed on
-/// standard output, at every start in demo mode (so a forgotten one is never
-/// a problem on a try-out install).
+/// Gives the demo rep `DEMO_PASSWORD` at every start in demo mode; without
+/// it, a random password the first time only, printed on standard output
+/// once (a password printed at every start would end up in every log).
 pub async fn set_demo_password(
     store: &SharedStore,
     configured: Option<&str>,
 ) -> anyhow::Result<()> {
-    let Some(rep) = store.rep_by_email(DEMO_EMAIL).await? else {
+    let Some((rep, hash)) = store.rep_credentials(DEMO_EMAIL).await? else {
         return Ok(());
     };
     let random;
     let password = match configured {
         Some(password) => password,
+        None if hash.is_some() => return Ok(()),
         None => {
             random = app::link::random_alphanumerics(16);
             random.as_str()
@@ -77,7 +78,8 @@ pub async fn set_demo_password(
         .await?;
     if configured.is_none() {
         println!(
-            "Demo sign-in: {DEMO_EMAIL} with the password {}",
+            "Demo sign-in: {DEMO_EMAIL} with the password {} (shown this once; \
+             DEMO_PASSWORD sets one)",
             password.as_str()
         );
     }

@@ -50,8 +50,9 @@ struct Workers {
 impl Workers {
     fn start(config: &Config, store: &SharedStore, clock: &SharedClock) -> anyhow::Result<Self> {
         let transport = match &config.smtp_url {
-            Some(url) => Transport::smtp(url)
-                .map_err(|e| anyhow::anyhow!("cannot use SMTP_URL {url}: {e}"))?,
+            Some(url) => Transport::smtp(url).map_err(|e| {
+                anyhow::anyhow!("cannot use SMTP_URL {}: {e}", crate::config::redacted(url))
+            })?,
             None => Transport::Mailbox(store.clone(), clock.clone()),
         };
         let email = Email::new(

@@ -277,7 +277,7 @@ async fn user_add_reads_the_password_from_stdin_and_keeps_only_an_argon2id_hash(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn demo_mode_gives_the_demo_rep_demo_password_or_prints_a_random_one() {
+async fn demo_mode_gives_the_demo_rep_demo_password_or_prints_a_random_one_once() {
     let dir = Sandbox::new();
     let mut env = dir.env();
     env.insert("DEMO_MODE".into(), "true".into());
@@ -286,8 +286,28 @@ async fn demo_mode_gives_the_demo_rep_demo_password_or_prints_a_random_one() {
     let hash = stored_hash(&app.dir, "demo@example.com").await.unwrap();
     assert!(app::auth::password_matches("demo password 1", &hash));
 
-    // Without DEMO_PASSWORD: a new random password, printed, at each start.
+    // Without DEMO_PASSWORD: a random password, printed once, at the first start.
     let dir = Sandbox::new();
+    let first = demo_start(&dir).await;
+    let password = first
+        .trim()
+        .strip_prefix("Demo sign-in: demo@example.com with the password ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("printed: {first:?}"))
+        .to_string();
+    assert_eq!(password.len(), 16);
+    let hash = stored_hash(&dir, "demo@example.com").await.unwrap();
+    assert!(app::auth::password_matches(&password, &hash));
+
+    // The next start prints nothing and keeps it.
+    assert_eq!(demo_start(&dir).await, "");
+    assert_eq!(stored_hash(&dir, "demo@example.com").await.unwrap(), hash);
+}
+
+/// Starts the server in demo mode on `dir` until it listens, then stops it;
+/// returns what it printed on standard output.
+async fn demo_start(dir: &Sandbox) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .current_dir(dir.path())
@@ -299,22 +319,26 @@ async fn demo_mode_gives_the_demo_rep_demo_password_or_prints_a_random_one() {
     command
         .env("DEMO_MODE", "true")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(Stdio::piped());
     let mut child = tokio::process::Command::from(command)
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    tokio::io::AsyncBufReadExt::read_line(&mut stdout, &mut line)
+    let mut log = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    while let Some(line) = log.next_line().await.unwrap() {
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    // Anything printed before it listened is in the pipe by now (line-buffered).
+    child.kill().await.unwrap();
+    let mut printed = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut printed)
         .await
         .unwrap();
-    let password = line
-        .trim()
-        .strip_prefix("Demo sign-in: demo@example.com with the password ")
-        .unwrap_or_else(|| panic!("printed: {line:?}"))
-        .to_string();
-    assert_eq!(password.len(), 16);
-    let hash = stored_hash(&dir, "demo@example.com").await.unwrap();
-    assert!(app::auth::password_matches(&password, &hash));
+    printed
 }

@@ -28,6 +28,8 @@ pub struct TestApp {
     env: BTreeMap<String, String>,
     /// Ids of the emails this process sent, from its log.
     sent: Arc<Mutex<Vec<i64>>>,
+    /// Everything the process has logged so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 /// Where one test's server keeps everything: a fresh directory (media,
@@ -158,8 +160,11 @@ async fn spawn_process(
     // errors in the test output; keep the ids of the emails it sent.
     let sent = Arc::new(Mutex::new(Vec::new()));
     let sent_by_server = sent.clone();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let logged = lines.clone();
     tokio::spawn(async move {
         while let Ok(Some(line)) = log.next_line().await {
+            logged.lock().unwrap().push(line.clone());
             if line.contains("ERROR") || line.contains("panicked") {
                 eprintln!("server: {line}");
             }
@@ -178,6 +183,7 @@ async fn spawn_process(
         dir,
         env,
         sent,
+        log: lines,
     }
 }
 
@@ -225,6 +231,11 @@ impl TestApp {
     /// Kills the server the way a crash would (SIGKILL).
     pub async fn kill(&mut self) {
         self.server.kill().await.unwrap();
+    }
+
+    /// What this server process has logged so far, one line each.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
     }
 
     /// Ids of the emails this server process has sent so far.
