@@ -61,6 +61,8 @@ def server_env(data, port, extra=None):
         "DEMO_MODE": "true",
         "DEMO_PASSWORD": DEMO_PASSWORD,
         "RUST_LOG": "warn",
+        # The fan-out shares to a thousand people at once.
+        "MAX_RECIPIENTS": "100000",
     }
     env.update(extra or {})
     return env

@@ -138,6 +138,16 @@ pub struct Recipient {
     pub delivery: Option<EmailStatus>,
 }
 
+/// What adding a recipient did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Addition {
+    Added,
+    /// The share has as many recipients as it may have.
+    Full,
+    /// No such share of this rep.
+    NotFound,
+}
+
 /// Where an email is on its way out (the state of its job).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EmailState {
@@ -434,14 +444,17 @@ pub trait Store: Send + Sync + 'static {
         sender: RepId,
         comment: CommentId,
     ) -> StoreResult<Option<ShareId>>;
-    /// `Err(Conflict)` when the email is already a current recipient of the share.
+    /// Adds a recipient unless the share has `limit` current recipients
+    /// already; `Err(Conflict)` when the email is already a current
+    /// recipient of the share.
     async fn add_recipient(
         &self,
         sender: RepId,
         share: ShareId,
         name: &RecipientName,
         email: &RecipientEmail,
-    ) -> StoreResult<bool>;
+        limit: usize,
+    ) -> StoreResult<Addition>;
     /// Removes the recipient and revokes their link, if any; returns the share.
     async fn remove_recipient(
         &self,

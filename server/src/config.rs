@@ -42,6 +42,8 @@ pub struct Config {
     pub demo_mode: bool,
     pub demo_password: Option<String>,
     pub max_upload_bytes: u64,
+    /// Current recipients a share may have.
+    pub max_recipients: usize,
     /// How long a job is claimed, and how often idle workers look for jobs.
     pub job_timing: crate::jobs::Timing,
 }
@@ -189,6 +191,13 @@ pub const KEYS: &[Key] = &[
         help: "largest accepted upload, in bytes",
     },
     Key {
+        env: "MAX_RECIPIENTS",
+        file: "max_recipients",
+        default: Some("500"),
+        default_words: None,
+        help: "recipients one share may have (each gets an email and a link)",
+    },
+    Key {
         env: "JOB_CLAIM_SECONDS",
         file: "job_claim_seconds",
         default: Some("30"),
@@ -299,6 +308,10 @@ impl Config {
                     .ok()
                     .filter(|n| *n > 0)
                     .ok_or_else(|| "expected a positive number of bytes".to_string())
+            })?,
+            max_recipients: source.require("MAX_RECIPIENTS", |v| {
+                positive(v, "recipients")
+                    .and_then(|n| usize::try_from(n).map_err(|_| "too large".to_string()))
             })?,
             job_timing: crate::jobs::Timing {
                 claim: std::time::Duration::from_secs(

@@ -171,6 +171,9 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
     let sign_in_limits = crate::signin::limits();
     let live_reload = app::csp::LiveReload(config.watching);
     let public_url = app::auth::PublicUrl(config.public_url.clone());
+    let limits = app::api::ssr::Limits {
+        max_recipients: config.max_recipients,
+    };
     let media = state.media.clone();
     let media_remover = app::store::MediaRemover(Arc::new(move |key: String| {
         let media = media.clone();
@@ -189,6 +192,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         provide_context(media_remover.clone());
         provide_context(live_reload);
         provide_context(public_url.clone());
+        provide_context(limits);
     };
     let session_layer = crate::signin::session_layer(sessions, &config.public_url);
 

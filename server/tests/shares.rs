@@ -209,6 +209,47 @@ async fn a_share_made_with_generate_links_only_is_on_the_shares_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_share_has_at_most_max_recipients_and_an_expired_one_is_not_resent() {
+    let app = spawn_app_with(&[("MAX_RECIPIENTS", "2")]).await;
+    let id = share_to(&app, 2).await;
+    let refused = refused(
+        &app,
+        "share/recipient/add",
+        json!({ "share_id": id, "name": "Third", "email": "third@example.com" }),
+    )
+    .await;
+    assert_eq!(
+        invalid(&refused),
+        (
+            "RecipientEmail",
+            "A share can go to 2 recipients at most. Share the recording again for more."
+        )
+    );
+    assert_eq!(
+        current(&app, id).await["recipients"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    assert_eq!(send(&app, id).await, 2);
+    let pat = by_name(&activity(&app, id).await)["Recipient 1"]["id"].clone();
+    expire_share(&app, id).await;
+    let error = refused_resend(&app, id, &pat).await;
+    assert_eq!(invalid(&error).0, "EndDate", "{error}");
+}
+
+async fn refused_resend(app: &TestApp, share: i64, recipient: &Value) -> Value {
+    refused(
+        app,
+        "shares/resend",
+        json!({ "share_id": share, "recipient_id": recipient }),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_revoked_link_stops_at_once_and_revoke_all_stops_the_rest() {
     let app = spawn_app().await;
     let (id, paths) = sent_to(&app, &["Pat", "Sam"]).await;

@@ -107,9 +107,16 @@ impl Fixture {
         for n in 1..=count {
             assert!(
                 self.store
-                    .add_recipient(rep, share, &name("R"), &email(&format!("r{n}@example.com")))
+                    .add_recipient(
+                        rep,
+                        share,
+                        &name("R"),
+                        &email(&format!("r{n}@example.com")),
+                        500
+                    )
                     .await
                     .unwrap()
+                    == Addition::Added
             );
         }
         share
@@ -218,9 +225,16 @@ async fn a_draft_is_one_per_recording_until_its_links_are_out() {
             .await
             .unwrap(),
         f.store
-            .add_recipient(stranger.id, draft, &name("Eve"), &email("eve@example.com"))
+            .add_recipient(
+                stranger.id,
+                draft,
+                &name("Eve"),
+                &email("eve@example.com"),
+                500,
+            )
             .await
-            .unwrap(),
+            .unwrap()
+            == Addition::Added,
         f.store
             .create_missing_links(stranger.id, draft)
             .await
@@ -231,7 +245,7 @@ async fn a_draft_is_one_per_recording_until_its_links_are_out() {
     assert_eq!(f.store.send_share(stranger.id, draft).await.unwrap(), None);
 
     f.store
-        .add_recipient(ada.id, draft, &name("Bo"), &email("bo@example.com"))
+        .add_recipient(ada.id, draft, &name("Bo"), &email("bo@example.com"), 500)
         .await
         .unwrap();
     f.clock.advance(SignedDuration::from_mins(1));
@@ -568,6 +582,7 @@ async fn sending_while_recipients_come_and_go_emails_each_current_recipient_once
                 share,
                 &name("R"),
                 &email(&format!("r{n}@example.com")),
+                500,
             )
             .await
             .map(|_| ())
@@ -715,4 +730,26 @@ async fn workers_claiming_at_once_never_share_a_job() {
     let distinct: BTreeSet<_> = claimed.iter().collect();
     assert_eq!(distinct.len(), claimed.len(), "a job claimed twice");
     assert_eq!(claimed.len(), 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn additions_at_once_never_take_a_share_past_its_limit() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 0).await;
+    let additions = (1..=12).map(|n| {
+        let address = email(&format!("late{n}@example.com"));
+        let store = f.store.clone();
+        async move {
+            store
+                .add_recipient(ada.id, share, &name("Late"), &address, 5)
+                .await
+                .unwrap()
+        }
+    });
+    let outcomes = join_all(additions).await;
+    let added = outcomes.iter().filter(|o| **o == Addition::Added).count();
+    let full = outcomes.iter().filter(|o| **o == Addition::Full).count();
+    assert_eq!((added, full), (5, 7), "{outcomes:?}");
+    assert_eq!(f.recipients(ada.id, share).await.len(), 5);
 }

@@ -91,6 +91,13 @@ pub mod ssr {
         }
     }
 
+    /// Limits the server's configuration sets, provided as context.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Limits {
+        /// `MAX_RECIPIENTS`: current recipients a share may have.
+        pub max_recipients: usize,
+    }
+
     /// Something the server provides to every server function.
     pub fn context<T: Clone + Send + Sync + 'static>() -> Result<T, ApiError> {
         use_context::<T>().ok_or_else(|| {

@@ -62,11 +62,21 @@ pub async fn resend_email(
     share_id: ShareId,
     recipient_id: RecipientId,
 ) -> Result<ShareActivityView, ApiError> {
-    use super::ssr::{Ctx, answer, found};
+    use super::{
+        Field,
+        ssr::{Ctx, answer, found},
+    };
     use crate::store::Queue;
 
     answer(async move {
         let ctx = Ctx::load().await?;
+        let share = found(ctx.store.share_of(ctx.rep.id, share_id).await)?;
+        if share.expires_at <= ctx.now() {
+            return Err(ApiError::invalid(
+                Field::EndDate,
+                "The links of this share have expired. Change the expiration first.",
+            ));
+        }
         found(
             ctx.store
                 .resend_share_email(ctx.rep.id, share_id, recipient_id)

@@ -177,11 +177,11 @@ pub async fn add_recipient(
 ) -> Result<ShareView, ApiError> {
     use super::{
         Field,
-        ssr::{Ctx, answer, internal},
+        ssr::{Ctx, Limits, answer, context, internal},
     };
     use crate::{
         domain::{RecipientEmail, RecipientError, RecipientName},
-        store::StoreError,
+        store::{Addition, StoreError},
     };
 
     answer(async move {
@@ -190,13 +190,21 @@ pub async fn add_recipient(
         let email = RecipientEmail::parse(&email)
             .map_err(|e| ApiError::invalid(Field::RecipientEmail, e))?;
         let ctx = Ctx::load().await?;
+        let limit = context::<Limits>()?.max_recipients;
         match ctx
             .store
-            .add_recipient(ctx.rep.id, share_id, &name, &email)
+            .add_recipient(ctx.rep.id, share_id, &name, &email, limit)
             .await
         {
-            Ok(true) => ssr::view(&ctx, share_id).await,
-            Ok(false) => Err(ApiError::NotFound),
+            Ok(Addition::Added) => ssr::view(&ctx, share_id).await,
+            Ok(Addition::NotFound) => Err(ApiError::NotFound),
+            Ok(Addition::Full) => Err(ApiError::invalid(
+                Field::RecipientEmail,
+                format!(
+                    "A share can go to {limit} recipients at most. Share the recording \
+                     again for more."
+                ),
+            )),
             Err(StoreError::Conflict(_)) => Err(ApiError::invalid(
                 Field::RecipientEmail,
                 RecipientError::Duplicate,

@@ -527,26 +527,36 @@ impl Store for SqlStore {
         share: ShareId,
         name: &RecipientName,
         email: &RecipientEmail,
-    ) -> StoreResult<bool> {
-        // FOR KEY SHARE on the share (what the foreign key check takes
-        // anyway, but from the start): additions run alongside each other,
-        // the unique index turning a duplicate email into Conflict, but never
-        // inside a Send Email(s) or link generation holding the share FOR
-        // UPDATE.
-        let done = sqlx::query(&format!(
-            "INSERT INTO recipients (share_id, name, email, created_at_ms) \
-             SELECT id, $1, $2, $3 FROM shares WHERE id = $4 AND sender_id = $5{}",
-            self.dialect.for_key_share_of("shares")
-        ))
+        limit: usize,
+    ) -> StoreResult<Addition> {
+        let mut tx = self.begin_write().await?;
+        // The share locked, so two additions at once cannot both take the
+        // last place; the unique index turns a duplicate email into Conflict.
+        if !self.lock_own_share(&mut tx, sender, share).await? {
+            return Ok(Addition::NotFound);
+        }
+        let current: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recipients WHERE share_id = $1 AND removed_at_ms IS NULL",
+        )
+        .bind(share.get())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if current >= i64::try_from(limit).unwrap_or(i64::MAX) {
+            return Ok(Addition::Full);
+        }
+        sqlx::query(
+            "INSERT INTO recipients (share_id, name, email, created_at_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(share.get())
         .bind(name.as_str())
         .bind(email.as_str())
         .bind(self.now_ms())
-        .bind(share.get())
-        .bind(sender.get())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        tx.commit().await.map_err(backend)?;
+        Ok(Addition::Added)
     }
 
     async fn remove_recipient(
