@@ -473,9 +473,11 @@ pub trait Store: Send + Sync + 'static {
     /// `None` if the share is not the sender's.
     async fn send_share(&self, sender: RepId, share: ShareId) -> StoreResult<Option<usize>>;
     /// Records an open and, unless the sender was notified of an open by
-    /// this recipient at or after `quiet_since`, queues the notification.
-    /// Returns whether it was queued.
-    async fn record_open(&self, open: NewOpen, quiet_since: Timestamp) -> StoreResult<bool>;
+    /// this recipient at or after `quiet_since`, queues the notification
+    /// (never, with `None`: the server sends no email). Returns whether it
+    /// was queued.
+    async fn record_open(&self, open: NewOpen, quiet_since: Option<Timestamp>)
+    -> StoreResult<bool>;
 
     // The Shares page.
 

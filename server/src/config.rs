@@ -41,6 +41,8 @@ pub struct Config {
     pub watching: bool,
     pub demo_mode: bool,
     pub demo_password: Option<String>,
+    /// Keep mail in the dev mailbox without SMTP_URL even outside demo mode.
+    pub dev_mailbox: bool,
     pub max_upload_bytes: u64,
     /// Current recipients a share may have.
     pub max_recipients: usize,
@@ -110,7 +112,7 @@ pub const KEYS: &[Key] = &[
         env: "SMTP_URL",
         file: "smtp_url",
         default: None,
-        default_words: Some("unset: the local dev mailbox"),
+        default_words: Some("unset: the dev mailbox in demo mode, else no email"),
         help: "mail server for outgoing email, e.g. smtp://127.0.0.1:2525 or smtps://user:pass@host",
     },
     Key {
@@ -184,6 +186,13 @@ pub const KEYS: &[Key] = &[
         help: "the demo rep's password, set at every start in demo mode",
     },
     Key {
+        env: "DEV_MAILBOX",
+        file: "dev_mailbox",
+        default: Some("false"),
+        default_words: Some("off (on in demo mode)"),
+        help: "without SMTP_URL, keep mail in the dev mailbox at /dev/mailbox (signed-in reps only)",
+    },
+    Key {
         env: "MAX_UPLOAD_BYTES",
         file: "max_upload_bytes",
         default: Some("4294967296"),
@@ -212,6 +221,28 @@ pub const KEYS: &[Key] = &[
         help: "how often an idle worker looks for jobs queued by other server processes",
     },
 ];
+
+/// Where the server's email goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailSetup {
+    /// To the SMTP server at `SMTP_URL`.
+    Smtp,
+    /// Into the dev mailbox (no SMTP_URL, in demo mode or with DEV_MAILBOX).
+    DevMailbox,
+    /// Nowhere: no SMTP_URL outside demo mode. Send Email(s) is refused;
+    /// Generate Links works.
+    Off,
+}
+
+impl Config {
+    pub fn mail(&self) -> MailSetup {
+        match (&self.smtp_url, self.demo_mode || self.dev_mailbox) {
+            (Some(_), _) => MailSetup::Smtp,
+            (None, true) => MailSetup::DevMailbox,
+            (None, false) => MailSetup::Off,
+        }
+    }
+}
 
 /// The keys as `server --help` lists them.
 pub fn help_text() -> String {
@@ -303,6 +334,7 @@ impl Config {
             watching: source.require("LEPTOS_WATCH", |v| Ok(parse_bool(v).unwrap_or(true)))?,
             demo_mode: source.require("DEMO_MODE", parse_bool)?,
             demo_password: source.optional("DEMO_PASSWORD", |v| Ok(v.to_string()))?,
+            dev_mailbox: source.require("DEV_MAILBOX", parse_bool)?,
             max_upload_bytes: source.require("MAX_UPLOAD_BYTES", |v| {
                 v.parse::<u64>()
                     .ok()

@@ -68,9 +68,10 @@ pub fn limits() -> SignInLimits {
 /// The rep's pages: without a signed-in rep they send the browser to
 /// `/signin`, which brings it back afterwards.
 fn is_rep_page(path: &str) -> bool {
-    ["/", "/recordings", "/shares", "/settings"].contains(&path)
+    ["/", "/recordings", "/shares", "/settings", "/dev/mailbox"].contains(&path)
         || path.starts_with("/recordings/")
         || path.starts_with("/shares/")
+        || path.starts_with("/dev/mailbox/")
 }
 
 /// Sends requests for the rep's pages to `/signin` unless a rep is signed in.

@@ -27,7 +27,7 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    config::Config,
+    config::{Config, MailSetup},
     demo,
     jobs::{Runner, RunnerHandle},
     mail::{Transport, delivery::Email},
@@ -44,38 +44,53 @@ pub struct Application {
 
 /// This process's job runners, one per queue.
 struct Workers {
-    email: RunnerHandle,
+    /// `None` when email is not set up.
+    email: Option<RunnerHandle>,
 }
 
 impl Workers {
     fn start(config: &Config, store: &SharedStore, clock: &SharedClock) -> anyhow::Result<Self> {
-        let transport = match &config.smtp_url {
-            Some(url) => Transport::smtp(url).map_err(|e| {
+        let transport = match (config.mail(), &config.smtp_url) {
+            (MailSetup::Smtp, Some(url)) => Some(Transport::smtp(url).map_err(|e| {
                 anyhow::anyhow!("cannot use SMTP_URL {}: {e}", crate::config::redacted(url))
-            })?,
-            None => Transport::Mailbox(store.clone(), clock.clone()),
+            })?),
+            (MailSetup::DevMailbox, _) => Some(Transport::Mailbox(store.clone(), clock.clone())),
+            _ => {
+                tracing::warn!(
+                    "email is not set up (no SMTP_URL): Send Email(s) is refused and no \
+                     \"opened\" emails are sent; Generate Links works"
+                );
+                None
+            }
         };
-        let email = Email::new(
-            store.clone(),
-            transport,
-            config.mail_from.clone(),
-            LinkBase(config.short_link_url.to_string()),
-        );
-        Ok(Self {
-            email: Runner::new(email, store.clone(), clock.clone(), config.job_timing).start(),
-        })
+        let email = transport.map(|transport| {
+            let handler = Email::new(
+                store.clone(),
+                transport,
+                config.mail_from.clone(),
+                LinkBase(config.short_link_url.to_string()),
+            );
+            Runner::new(handler, store.clone(), clock.clone(), config.job_timing).start()
+        });
+        Ok(Self { email })
     }
 
     fn waker(&self) -> JobWaker {
-        let email = self.email.waker();
+        let email = self.email.as_ref().map(RunnerHandle::waker);
         JobWaker(Arc::new(move |queue| match queue {
-            Queue::Email => email.notify_one(),
+            Queue::Email => {
+                if let Some(email) = &email {
+                    email.notify_one();
+                }
+            }
         }))
     }
 
     /// Stops claiming; waits for the jobs in flight (the rest stay queued).
     async fn stop(self) {
-        self.email.stop().await;
+        if let Some(email) = self.email {
+            email.stop().await;
+        }
     }
 }
 
@@ -110,6 +125,7 @@ impl Application {
             jobs: workers.waker(),
             link_misses: Arc::default(),
             max_upload_bytes: config.max_upload_bytes,
+            notify_opens: config.mail() != MailSetup::Off,
         };
         Ok(Self {
             listener,
@@ -171,8 +187,9 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
     let sign_in_limits = crate::signin::limits();
     let live_reload = app::csp::LiveReload(config.watching);
     let public_url = app::auth::PublicUrl(config.public_url.clone());
-    let limits = app::api::ssr::Limits {
+    let setup = app::api::ssr::Setup {
         max_recipients: config.max_recipients,
+        can_email: config.mail() != MailSetup::Off,
     };
     let media = state.media.clone();
     let media_remover = app::store::MediaRemover(Arc::new(move |key: String| {
@@ -192,7 +209,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         provide_context(media_remover.clone());
         provide_context(live_reload);
         provide_context(public_url.clone());
-        provide_context(limits);
+        provide_context(setup);
     };
     let session_layer = crate::signin::session_layer(sessions, &config.public_url);
 
@@ -200,7 +217,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
     let compress = DefaultPredicate::new().and(NotForContentType::const_new("video/"));
 
     let mut router = Router::new();
-    if config.smtp_url.is_none() {
+    if config.mail() == MailSetup::DevMailbox {
         use crate::mail::mailbox;
         router = router
             .route("/dev/mailbox", get(mailbox::list))

@@ -24,6 +24,8 @@ pub struct AppState {
     pub link_misses: Arc<LinkMisses>,
     /// `MAX_UPLOAD_BYTES`.
     pub max_upload_bytes: u64,
+    /// Whether the sender hears of opens (email is set up).
+    pub notify_opens: bool,
 }
 
 /// The recipients' side: links, their pages, video and reports.
@@ -34,6 +36,7 @@ pub struct ViewerState {
     pub clock: SharedClock,
     pub jobs: JobWaker,
     pub link_misses: Arc<LinkMisses>,
+    pub notify_opens: bool,
 }
 
 /// Uploads: where recordings go, and how large they may be.
@@ -71,6 +74,7 @@ impl FromRef<AppState> for ViewerState {
             clock: state.clock.clone(),
             jobs: state.jobs.clone(),
             link_misses: state.link_misses.clone(),
+            notify_opens: state.notify_opens,
         }
     }
 }

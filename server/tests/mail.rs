@@ -434,6 +434,67 @@ async fn without_smtp_mail_lands_in_the_dev_mailbox() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_smtp_outside_demo_mode_nothing_is_emailed_and_there_is_no_mailbox() {
+    let app = common::spawn_plain_app(&[]).await;
+    assert!(
+        app.log().contains("email is not set up"),
+        "the server says so at start: {}",
+        app.log()
+    );
+    for path in ["/dev/mailbox", "/dev/mailbox/1", "/dev/mailbox/1/html"] {
+        assert_eq!(app.get_text(path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    let uploaded = app
+        .client
+        .post(app.url("/api/recordings/upload?title=Call"))
+        .body(common::DEMO)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let id = share_to(&app, 1).await;
+    let error = refused(&app, "share/send", json!({ "share_id": id })).await;
+    assert_eq!(invalid(&error).0, "Recipients");
+    assert!(
+        invalid(&error)
+            .1
+            .starts_with("Email is not set up on this server."),
+        "{error}"
+    );
+    // Nothing was queued, and the share is not sent; the links still work.
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM emails").await, 0);
+    let share = generate_links(&app, id).await;
+    let path = path_of(links(&share)[0].1.as_deref().unwrap());
+    assert_eq!(
+        report_open(&app, &path, Some("Europe/Berlin"), 60).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM opens").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM emails").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_dev_mailbox_is_for_signed_in_reps_in_demo_mode_or_when_asked_for() {
+    let demo = common::spawn_app().await;
+    assert_eq!(demo.get_text("/dev/mailbox").await.0, StatusCode::OK);
+    let stranger = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_out = stranger.get(demo.url("/dev/mailbox")).send().await.unwrap();
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    assert!(
+        signed_out.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/signin?next=")
+    );
+
+    let asked = common::spawn_plain_app(&[("DEV_MAILBOX", "true")]).await;
+    assert_eq!(asked.get_text("/dev/mailbox").await.0, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_smtp_configured_there_is_no_dev_mailbox() {
     let smtp = SmtpServer::start().await;
     let app = spawn_with_smtp(&smtp).await;

@@ -478,7 +478,7 @@ async fn opens_notify_the_first_time_then_at_most_hourly() {
         user_agent: None,
     };
     let hour = SignedDuration::from_hours(1);
-    let quiet_since = |clock: &ManualClock| clock.now() - hour;
+    let quiet_since = |clock: &ManualClock| Some(clock.now() - hour);
     assert!(
         f.store
             .record_open(open(), quiet_since(&f.clock))
@@ -644,7 +644,7 @@ async fn opens_at_once_notify_once() {
                 reported_offset_min: None,
                 user_agent: None,
             },
-            quiet_since,
+            Some(quiet_since),
         )
     });
     let notified: Vec<bool> = join_all(opens)

@@ -91,11 +91,26 @@ pub mod ssr {
         }
     }
 
-    /// Limits the server's configuration sets, provided as context.
+    /// What the server's configuration allows, provided as context.
     #[derive(Clone, Copy, Debug)]
-    pub struct Limits {
+    pub struct Setup {
         /// `MAX_RECIPIENTS`: current recipients a share may have.
         pub max_recipients: usize,
+        /// Whether email is set up (an SMTP server, or the dev mailbox).
+        pub can_email: bool,
+    }
+
+    /// Refuses what needs email when the server has none set up.
+    pub fn email_set_up(field: super::Field) -> Result<(), ApiError> {
+        if context::<Setup>()?.can_email {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(
+                field,
+                "Email is not set up on this server. Generate Links, and send the links \
+                 yourself.",
+            ))
+        }
     }
 
     /// Something the server provides to every server function.

@@ -64,12 +64,13 @@ pub async fn resend_email(
 ) -> Result<ShareActivityView, ApiError> {
     use super::{
         Field,
-        ssr::{Ctx, answer, found},
+        ssr::{Ctx, answer, email_set_up, found},
     };
     use crate::store::Queue;
 
     answer(async move {
         let ctx = Ctx::load().await?;
+        email_set_up(Field::EndDate)?;
         let share = found(ctx.store.share_of(ctx.rep.id, share_id).await)?;
         if share.expires_at <= ctx.now() {
             return Err(ApiError::invalid(

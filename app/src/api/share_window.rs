@@ -177,7 +177,7 @@ pub async fn add_recipient(
 ) -> Result<ShareView, ApiError> {
     use super::{
         Field,
-        ssr::{Ctx, Limits, answer, context, internal},
+        ssr::{Ctx, Setup, answer, context, internal},
     };
     use crate::{
         domain::{RecipientEmail, RecipientError, RecipientName},
@@ -190,7 +190,7 @@ pub async fn add_recipient(
         let email = RecipientEmail::parse(&email)
             .map_err(|e| ApiError::invalid(Field::RecipientEmail, e))?;
         let ctx = Ctx::load().await?;
-        let limit = context::<Limits>()?.max_recipients;
+        let limit = context::<Setup>()?.max_recipients;
         match ctx
             .store
             .add_recipient(ctx.rep.id, share_id, &name, &email, limit)
@@ -255,11 +255,15 @@ pub async fn get_share(share_id: ShareId) -> Result<ShareView, ApiError> {
 /// the email queue's worker sends them. `queued` says how many were queued now.
 #[server(endpoint = "share/send", input = Json)]
 pub async fn send_emails(share_id: ShareId) -> Result<SendReceipt, ApiError> {
-    use super::ssr::{Ctx, answer, found};
+    use super::{
+        Field,
+        ssr::{Ctx, answer, email_set_up, found},
+    };
     use crate::store::Queue;
 
     answer(async move {
         let ctx = Ctx::load().await?;
+        email_set_up(Field::Recipients)?;
         ssr::ready_to_send(&ctx, &ssr::share(&ctx, share_id).await?)?;
         let queued = found(ctx.store.send_share(ctx.rep.id, share_id).await)?;
         if queued > 0 {

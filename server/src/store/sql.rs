@@ -699,7 +699,11 @@ impl Store for SqlStore {
         Ok(Some(queued as usize))
     }
 
-    async fn record_open(&self, open: NewOpen, quiet_since: Timestamp) -> StoreResult<bool> {
+    async fn record_open(
+        &self,
+        open: NewOpen,
+        quiet_since: Option<Timestamp>,
+    ) -> StoreResult<bool> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         // Two opens at once are judged one after the other: SQLite's writer
@@ -728,6 +732,10 @@ impl Store for SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
+        let Some(quiet_since) = quiet_since else {
+            tx.commit().await.map_err(backend)?;
+            return Ok(false);
+        };
         let email: Option<i64> = sqlx::query_scalar(&format!(
             "INSERT INTO emails (kind, recipient_id, open_id, message_key, created_at_ms) \
              SELECT 'opened', $1, $2, {}, $3 \

@@ -65,7 +65,10 @@ pub async fn opened(
             .map(|ua| ua.chars().take(512).collect()),
     };
     let now = state.clock.now();
-    let quiet_since = now.checked_sub(NOTIFY_AT_MOST_EVERY).unwrap_or(now);
+    // Without email, nobody could be told: the open is only recorded.
+    let quiet_since = state
+        .notify_opens
+        .then(|| now.checked_sub(NOTIFY_AT_MOST_EVERY).unwrap_or(now));
     match state.store.record_open(open, quiet_since).await {
         Ok(notify) => {
             if notify {

@@ -116,6 +116,32 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// A server outside demo mode with `extra` settings and one rep,
+/// `rep@example.com` (created with `server user add`), signed in; it has
+/// no recordings.
+pub async fn spawn_plain_app(extra: &[(&str, &str)]) -> TestApp {
+    use std::io::Write;
+    let dir = Sandbox::new();
+    let mut env = dir.env();
+    for (key, value) in extra {
+        env.insert(key.to_string(), value.to_string());
+    }
+    let mut add = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["user", "add", "--email", "rep@example.com", "--name", "Rep"])
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(&env)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{DEMO_PASSWORD}").unwrap();
+    assert!(add.wait().unwrap().success(), "server user add");
+    let app = spawn_in(dir, env).await;
+    app.sign_in("rep@example.com", DEMO_PASSWORD).await;
+    app
+}
+
 /// A server over an existing sandbox (database and media may be there).
 pub async fn spawn_in(dir: impl Into<Arc<Sandbox>>, env: BTreeMap<String, String>) -> TestApp {
     // A stuck request fails its test instead of stalling the whole run.
@@ -146,9 +172,11 @@ async fn spawn_process(
         .expect("the server binary starts");
     // The server logs the address it bound (port 0 picks a free one).
     let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
+    let lines = Arc::new(Mutex::new(Vec::new()));
     let base = loop {
         match log.next_line().await.expect("the server's log") {
             Some(line) => {
+                lines.lock().unwrap().push(line.clone());
                 if let Some(at) = line.find("listening on ") {
                     break line[at + "listening on ".len()..].trim().to_string();
                 }
@@ -160,7 +188,6 @@ async fn spawn_process(
     // errors in the test output; keep the ids of the emails it sent.
     let sent = Arc::new(Mutex::new(Vec::new()));
     let sent_by_server = sent.clone();
-    let lines = Arc::new(Mutex::new(Vec::new()));
     let logged = lines.clone();
     tokio::spawn(async move {
         while let Ok(Some(line)) = log.next_line().await {
