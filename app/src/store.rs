@@ -67,6 +67,10 @@ pub struct Rep {
     pub name: String,
     /// IANA time zone the rep chose; `None` until then.
     pub time_zone: Option<String>,
+    /// Sessions started under an older epoch are over.
+    pub session_epoch: i64,
+    /// A disabled rep cannot sign in.
+    pub disabled: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -382,7 +386,14 @@ pub trait Store: Send + Sync + 'static {
     async fn rep_by_email(&self, email: &str) -> StoreResult<Option<Rep>>;
     /// The rep with this email and their password hash, for signing in.
     async fn rep_credentials(&self, email: &str) -> StoreResult<Option<(Rep, Option<String>)>>;
-    async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<bool>;
+    /// Sets the rep's password hash and ends their sessions (raises their
+    /// session epoch); returns the new epoch, `None` when there is no such rep.
+    async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<Option<i64>>;
+    /// Ends every session of the rep; returns the new epoch.
+    async fn end_sessions(&self, rep: RepId) -> StoreResult<Option<i64>>;
+    /// Disables the rep with this email and ends their sessions; `false`
+    /// when there is no such rep.
+    async fn disable_rep(&self, email: &str) -> StoreResult<bool>;
     async fn update_rep(
         &self,
         rep: RepId,

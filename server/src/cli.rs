@@ -63,6 +63,12 @@ pub enum UserCommand {
         #[arg(long)]
         timezone: Option<String>,
     },
+    /// Disable a rep: every session of theirs ends at once, and they can no
+    /// longer sign in. Their shares stay as they are.
+    Disable {
+        /// The rep's email.
+        email: String,
+    },
 }
 
 /// The command line, with the configuration keys listed after the options
@@ -85,6 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             timezone,
         }) => add_user(config, email, name, timezone).await,
+        Command::User(UserCommand::Disable { email }) => disable_user(config, &email).await,
     }
 }
 
@@ -176,6 +183,16 @@ async fn add_user(
         Err(StoreError::Conflict(_)) => bail!("a rep with the email {email} already exists"),
         Err(error) => Err(error.into()),
     }
+}
+
+async fn disable_user(config: Config, email: &str) -> anyhow::Result<()> {
+    let email = email.trim().to_lowercase();
+    let store = store::open(&config.database_url, Arc::new(SystemClock)).await?;
+    if !store.disable_rep(&email).await? {
+        bail!("no rep with the email {email}");
+    }
+    println!("disabled {email}: every session of theirs has ended, and they cannot sign in");
+    Ok(())
 }
 
 /// Asks twice on a terminal; otherwise reads one line (for scripts:

@@ -46,6 +46,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Current recipients a share may have.
     pub max_recipients: usize,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` are believed.
+    pub trusted_proxies: crate::client::TrustedProxies,
     /// How long a job is claimed, and how often idle workers look for jobs.
     pub job_timing: crate::jobs::Timing,
 }
@@ -200,6 +202,13 @@ pub const KEYS: &[Key] = &[
         help: "largest accepted upload, in bytes",
     },
     Key {
+        env: "TRUSTED_PROXIES",
+        file: "trusted_proxies",
+        default: None,
+        default_words: Some("none"),
+        help: "networks of reverse proxies in front of this server (e.g. 127.0.0.1/32, 10.0.0.0/8): only their X-Forwarded-For or Forwarded is believed, read from the right",
+    },
+    Key {
         env: "MAX_RECIPIENTS",
         file: "max_recipients",
         default: Some("500"),
@@ -341,6 +350,9 @@ impl Config {
                     .filter(|n| *n > 0)
                     .ok_or_else(|| "expected a positive number of bytes".to_string())
             })?,
+            trusted_proxies: source
+                .optional("TRUSTED_PROXIES", crate::client::TrustedProxies::parse)?
+                .unwrap_or_default(),
             max_recipients: source.require("MAX_RECIPIENTS", |v| {
                 positive(v, "recipients")
                     .and_then(|n| usize::try_from(n).map_err(|_| "too large".to_string()))

@@ -64,6 +64,15 @@ pub async fn set_demo_password(
     };
     let random;
     let password = match configured {
+        // Set anew only when it changed: a new password ends the rep's
+        // sessions, and `cargo leptos watch` restarts at every change.
+        Some(password)
+            if hash
+                .as_deref()
+                .is_some_and(|hash| app::auth::password_matches(password, hash)) =>
+        {
+            return Ok(());
+        }
         Some(password) => password,
         None if hash.is_some() => return Ok(()),
         None => {

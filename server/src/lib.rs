@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod demo;
 pub mod jobs;

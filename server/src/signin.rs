@@ -2,9 +2,18 @@
 //! id; the session (which rep is signed in) is in the database, so signing
 //! out ends it for good and every server process sees it.
 
-use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::{Arc, Mutex, mpsc::SyncSender},
+    time::{Duration, Instant},
+};
 
-use app::auth::{AuthError, SignInLimits, current_rep};
+use app::auth::{AuthError, Guard, PasswordGuard, current_rep};
+use tokio::sync::oneshot;
+
+use crate::client::client_key;
 use axum::{
     extract::{Request, State},
     middleware::Next,
@@ -38,31 +47,117 @@ pub fn session_layer(
         .with_expiry(Expiry::OnInactivity(IDLE_EXPIRY))
 }
 
-/// Sign-in attempts: per account, a burst of 10 then one a minute; per
-/// address, a burst of 30 then one every 10 s. Enough for a person who
-/// mistypes, far too few to guess a password.
-pub fn limits() -> SignInLimits {
-    let per_account: DefaultKeyedRateLimiter<String> = RateLimiter::keyed(
-        Quota::with_period(Duration::from_secs(60))
+/// Wrong passwords an account may take: a burst of this many, then one more
+/// for every [`FAILURE_REFILL`] without one. Successes do not count, so a
+/// rep who signs in often is never locked out.
+const FAILURE_BURST: f64 = 10.0;
+const FAILURE_REFILL: Duration = Duration::from_secs(60);
+/// Attempts one client (an IPv4 address or an IPv6 /64) may make: a burst
+/// of 30, then one every 2 s.
+const CLIENT_BURST: u32 = 30;
+const CLIENT_REFILL: Duration = Duration::from_secs(2);
+/// Argon2 checks at once (each holds 19 MiB), each on a thread of its own
+/// that keeps its memory for the next check, and how many may wait for one;
+/// more are refused at once (429), so a flood of sign-ins cannot exhaust
+/// memory.
+const CHECKS_AT_ONCE: usize = 4;
+const CHECKS_WAITING: usize = 64;
+/// Keys kept before the ones that have recovered are forgotten.
+const KEYS_KEPT: usize = 100_000;
+
+/// Limits on password checks: per account (wrong passwords), per client
+/// (all attempts), and at once. In memory, per server process.
+pub fn password_guard() -> PasswordGuard {
+    let per_client: DefaultKeyedRateLimiter<IpAddr> = RateLimiter::keyed(
+        Quota::with_period(CLIENT_REFILL)
             .expect("a period above zero")
-            .allow_burst(NonZeroU32::new(10).expect("above zero")),
+            .allow_burst(NonZeroU32::new(CLIENT_BURST).expect("above zero")),
     );
-    let per_address: DefaultKeyedRateLimiter<IpAddr> = RateLimiter::keyed(
-        Quota::with_period(Duration::from_secs(10))
-            .expect("a period above zero")
-            .allow_burst(NonZeroU32::new(30).expect("above zero")),
-    );
-    SignInLimits(Arc::new(move |email: &str, client: IpAddr| {
-        // Forget keys whose allowance is whole again, so made-up emails and
-        // addresses cannot fill the memory.
-        if per_account.len() + per_address.len() > 100_000 {
-            per_account.retain_recent();
-            per_address.retain_recent();
-        }
-        let account = per_account.check_key(&email.to_string()).is_ok();
-        let address = per_address.check_key(&client).is_ok();
-        account && address
+    PasswordGuard(Arc::new(Limits {
+        per_client,
+        failures: Mutex::new(HashMap::new()),
+        checks: password_checkers(),
     }))
+}
+
+/// A password to check against a hash, and where the answer goes.
+type Check = (String, String, oneshot::Sender<bool>);
+
+/// Starts the threads that check passwords. A check runs on one of them, so
+/// the memory Argon2 takes is reused rather than left in the allocator of
+/// whichever thread of a large pool ran it last.
+fn password_checkers() -> SyncSender<Check> {
+    let (checks, queue) = std::sync::mpsc::sync_channel::<Check>(CHECKS_WAITING);
+    let queue = Arc::new(Mutex::new(queue));
+    for n in 0..CHECKS_AT_ONCE {
+        let queue = queue.clone();
+        std::thread::Builder::new()
+            .name(format!("password-check-{n}"))
+            .spawn(move || {
+                let mut checker = app::auth::PasswordChecker::default();
+                loop {
+                    let next = queue.lock().expect("never poisoned").recv();
+                    let Ok((password, hash, answer)) = next else {
+                        return;
+                    };
+                    let _ = answer.send(checker.matches(&password, &hash));
+                }
+            })
+            .expect("a thread for password checks");
+    }
+    checks
+}
+
+struct Limits {
+    per_client: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per account: wrong passwords not yet forgiven, as of when.
+    failures: Mutex<HashMap<String, (f64, Instant)>>,
+    /// The checkers' queue (bounded: a full queue refuses).
+    checks: SyncSender<Check>,
+}
+
+impl Limits {
+    /// Wrong passwords of `account` still counted at `now`.
+    fn failures_at(entry: (f64, Instant), now: Instant) -> f64 {
+        let (count, at) = entry;
+        let forgiven = now.duration_since(at).as_secs_f64() / FAILURE_REFILL.as_secs_f64();
+        (count - forgiven).max(0.0)
+    }
+}
+
+#[async_trait::async_trait]
+impl Guard for Limits {
+    fn admit(&self, account: &str, client: IpAddr) -> bool {
+        if self.per_client.len() > KEYS_KEPT {
+            self.per_client.retain_recent();
+        }
+        let locked = {
+            let failures = self.failures.lock().expect("never poisoned");
+            failures
+                .get(account)
+                .is_some_and(|entry| Self::failures_at(*entry, Instant::now()) >= FAILURE_BURST)
+        };
+        // A locked account does not use up its client's allowance.
+        !locked && self.per_client.check_key(&client_key(client)).is_ok()
+    }
+
+    fn failed(&self, account: &str) {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().expect("never poisoned");
+        if failures.len() > KEYS_KEPT {
+            failures.retain(|_, entry| Self::failures_at(*entry, now) > 0.0);
+        }
+        let counted = failures
+            .get(account)
+            .map_or(0.0, |entry| Self::failures_at(*entry, now));
+        failures.insert(account.to_string(), (counted + 1.0, now));
+    }
+
+    async fn verify(&self, password: String, hash: String) -> Option<bool> {
+        let (answer, matches) = oneshot::channel();
+        self.checks.try_send((password, hash, answer)).ok()?;
+        matches.await.ok()
+    }
 }
 
 /// The rep's pages: without a signed-in rep they send the browser to

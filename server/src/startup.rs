@@ -184,7 +184,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
     let clock = state.clock.clone();
     let links = LinkBase(config.short_link_url.to_string());
     let jobs = state.jobs.clone();
-    let sign_in_limits = crate::signin::limits();
+    let password_guard = crate::signin::password_guard();
     let live_reload = app::csp::LiveReload(config.watching);
     let public_url = app::auth::PublicUrl(config.public_url.clone());
     let setup = app::api::ssr::Setup {
@@ -205,7 +205,7 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         provide_context(clock.clone());
         provide_context(links.clone());
         provide_context(jobs.clone());
-        provide_context(sign_in_limits.clone());
+        provide_context(password_guard.clone());
         provide_context(media_remover.clone());
         provide_context(live_reload);
         provide_context(public_url.clone());
@@ -243,6 +243,11 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         ))
         .layer(session_layer)
         .layer(axum::middleware::from_fn(crate::signin::refuse_cross_site))
+        // Who the client is, for the limits: behind TRUSTED_PROXIES, whom they report.
+        .layer(axum::middleware::from_fn_with_state(
+            config.trusted_proxies.clone(),
+            crate::client::client_addr,
+        ))
         .layer(CompressionLayer::new().compress_when(compress))
         // Pages set their own Content-Security-Policy (app, viewer, mailbox);
         // everything else at least may not be framed.

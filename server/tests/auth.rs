@@ -447,3 +447,214 @@ async fn settings_forms_posted_without_scripts_come_back_with_their_message() {
     assert!(html.contains("Saved."), "{html}");
     assert!(html.contains(r#"value="Dana Demo""#), "{html}");
 }
+
+/// A client of its own (its own cookies), signed in as the demo rep.
+async fn signed_in_browser(app: &TestApp) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(app.url("/api/auth/signin"))
+        .header("accept", "text/html")
+        .form(&[("email", DEMO_EMAIL), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    client
+}
+
+async fn page_status(app: &TestApp, client: &reqwest::Client) -> StatusCode {
+    client
+        .get(app.url("/recordings"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_password_ends_the_reps_other_sessions_but_not_this_one() {
+    let app = spawn_app().await;
+    let (laptop, stolen) = (signed_in_browser(&app).await, signed_in_browser(&app).await);
+    assert_eq!(page_status(&app, &stolen).await, StatusCode::OK);
+    let changed = laptop
+        .post(app.url("/api/settings/password"))
+        .form(&[("current", DEMO_PASSWORD), ("new", "a brand new password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(page_status(&app, &laptop).await, StatusCode::OK);
+    assert_eq!(page_status(&app, &stolen).await, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_out_everywhere_ends_every_session() {
+    let app = spawn_app().await;
+    let (here, elsewhere) = (signed_in_browser(&app).await, signed_in_browser(&app).await);
+    let out = here
+        .post(app.url("/api/settings/signout-everywhere"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::FOUND);
+    assert_eq!(out.headers()[header::LOCATION], "/signin");
+    assert_eq!(page_status(&app, &here).await, StatusCode::SEE_OTHER);
+    assert_eq!(page_status(&app, &elsewhere).await, StatusCode::SEE_OTHER);
+    // Signing in again works.
+    assert_eq!(
+        page_status(&app, &signed_in_browser(&app).await).await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_disabled_rep_is_signed_out_at_once_and_cannot_sign_in() {
+    let app = spawn_app().await;
+    let browser = signed_in_browser(&app).await;
+    let disabled = app.command(&["user", "disable", DEMO_EMAIL]);
+    assert!(
+        disabled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&disabled.stderr)
+    );
+    assert_eq!(page_status(&app, &browser).await, StatusCode::SEE_OTHER);
+    let refused = script_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("disabled"));
+    let unknown = app.command(&["user", "disable", "nobody@example.com"]);
+    assert!(!unknown.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signing_in_often_never_locks_a_rep_out() {
+    let app = spawn_app().await;
+    for n in 0..15 {
+        let response = script_sign_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-in {n}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_current_password_check_is_limited_like_sign_in() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        let response = app
+            .client
+            .post(app.url("/api/settings/password"))
+            .form(&[
+                ("current", format!("guess number {n}")),
+                ("new", "taken over 123".to_string()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[11], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+}
+
+/// A sign-in attempt for an unknown account, from `client` as a trusted
+/// proxy reports it.
+async fn attempt_from(app: &TestApp, client: &str, n: usize) -> StatusCode {
+    bare()
+        .post(app.url("/api/auth/signin"))
+        .header("x-forwarded-for", client)
+        .form(&[
+            ("email", format!("nobody{n}@example.com")),
+            ("password", "not a password".into()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_64_gets_a_burst_of_sign_ins_and_other_clients_are_unaffected() {
+    let app = spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.1/32")]).await;
+    let started = std::time::Instant::now();
+    let mut answered = 0;
+    for n in 0..1000 {
+        let client = format!("2001:db8:1:2:{:x}::{:x}", n % 65536, n);
+        if attempt_from(&app, &client, n).await == StatusCode::UNAUTHORIZED {
+            answered += 1;
+        }
+    }
+    // A burst of 30, then one every 2 s.
+    let allowed = 30 + (started.elapsed().as_secs() as usize) / 2 + 1;
+    assert!(
+        answered <= allowed,
+        "{answered} of 1,000 checked (at most {allowed})"
+    );
+    assert!(answered >= 30, "the burst is allowed: {answered}");
+    assert_eq!(
+        attempt_from(&app, "2001:db8:9::1", 1).await,
+        StatusCode::UNAUTHORIZED,
+        "another /64 is not held up"
+    );
+    assert_eq!(
+        attempt_from(&app, "203.0.113.9", 2).await,
+        StatusCode::UNAUTHORIZED,
+        "nor an IPv4 client"
+    );
+
+    // Without TRUSTED_PROXIES the header is nobody's word: all of this comes
+    // from the test's own address, which is now out of attempts.
+    let direct = spawn_app().await;
+    for n in 0..40 {
+        attempt_from(&direct, &format!("2001:db8:{n:x}::1"), n).await;
+    }
+    assert_eq!(
+        attempt_from(&direct, "2001:db8:ffff::1", 99).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn a_flood_of_sign_ins_is_refused_rather_than_exhausting_memory() {
+    let app = spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.1/32")]).await;
+    let before = app.peak_memory();
+    let client = bare();
+    let attempts = (0..400).map(|n| {
+        let request = client
+            .post(app.url("/api/auth/signin"))
+            // Each from a /64 of its own: only the bound on checks at once
+            // stands in the way.
+            .header("x-forwarded-for", format!("2001:db8:{n:x}::1"))
+            .form(&[
+                ("email", format!("nobody{n}@example.com")),
+                ("password", "not a password".to_string()),
+            ]);
+        async move { request.send().await.unwrap().status() }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(refused + checked, 400, "{statuses:?}");
+    assert!(refused > 0, "more than can wait are refused at once");
+    let grew = app.peak_memory().saturating_sub(before);
+    assert!(
+        grew < 200 * 1024 * 1024,
+        "peak memory grew by {} MiB",
+        grew / (1024 * 1024)
+    );
+    assert_eq!(app.get_text("/healthz").await.0, StatusCode::OK);
+}

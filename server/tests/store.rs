@@ -169,12 +169,20 @@ async fn reps_are_unique_by_email_and_found_by_it() {
         (changed.name.as_str(), changed.time_zone.as_deref()),
         ("Ada L", Some("Europe/Paris"))
     );
-    assert!(
+    // A new password ends the rep's sessions: their epoch moves on.
+    assert_eq!(
         f.store
             .set_password_hash(rep.id, "$argon2id$x")
             .await
-            .unwrap()
+            .unwrap(),
+        Some(rep.session_epoch + 1)
     );
+    assert_eq!(
+        f.store.end_sessions(rep.id).await.unwrap(),
+        Some(rep.session_epoch + 2)
+    );
+    assert!(f.store.disable_rep("ada@example.com").await.unwrap());
+    assert!(f.store.rep_by_id(rep.id).await.unwrap().unwrap().disabled);
     let (_, hash) = f
         .store
         .rep_credentials("ada@example.com")

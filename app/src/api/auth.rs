@@ -4,40 +4,39 @@ use leptos::prelude::*;
 
 use super::ApiError;
 
-/// Signs the rep in and sends them where they were going (`next`, a path on
-/// this site). Any failure says only "Wrong email or password", so the form
-/// does not tell which emails have accounts.
+/// Signs the rep in and sends them where they were going (`next`, a page
+/// on this site). A wrong email and a wrong password get the same answer,
+/// so the form does not tell which emails have accounts.
 #[server(endpoint = "auth/signin")]
 pub async fn sign_in(
     email: String,
     password: String,
     next: Option<String>,
 ) -> Result<(), ApiError> {
-    use std::net::SocketAddr;
-
-    use axum::extract::ConnectInfo;
-
-    use super::ssr::{answer, context, internal};
+    use super::{
+        Field,
+        ssr::{answer, context, internal},
+    };
     use crate::{
-        auth::{SignInLimits, password_matches, start_session},
+        auth::{ClientAddr, PasswordGuard, PublicUrl, start_session},
         store::SharedStore,
     };
 
     answer(async move {
         let store = context::<SharedStore>()?;
+        let guard = context::<PasswordGuard>()?;
         let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
-        let client = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-            .await
-            .map(|ConnectInfo(addr)| addr.ip())
-            .map_err(internal)?;
+        let client = parts
+            .extensions
+            .get::<ClientAddr>()
+            .ok_or_else(|| internal("no client address on the request"))?
+            .0;
         let email = email.trim().to_lowercase();
         // No account has a longer address; such input is not worth a key.
         if email.len() > 254 || password.len() > 4096 {
             return Err(ApiError::WrongCredentials);
         }
-        if let Some(limits) = use_context::<SignInLimits>()
-            && !limits.allow(&email, client)
-        {
+        if !guard.0.admit(&email, client) {
             return Err(ApiError::TooManyTries);
         }
         let credentials = store.rep_credentials(&email).await.map_err(internal)?;
@@ -46,12 +45,23 @@ pub async fn sign_in(
             Some((rep, Some(hash))) => (Some(rep), hash),
             _ => (None, crate::auth::dummy_hash().to_string()),
         };
-        let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
+        let matches = guard
+            .0
+            .verify(password, hash)
             .await
-            .map_err(internal)?;
-        let rep = rep.filter(|_| matches).ok_or(ApiError::WrongCredentials)?;
-        start_session(&parts, rep.id).await.map_err(internal)?;
-        let site = context::<crate::auth::PublicUrl>()?;
+            .ok_or(ApiError::TooManyTries)?;
+        let Some(rep) = rep.filter(|_| matches) else {
+            guard.0.failed(&email);
+            return Err(ApiError::WrongCredentials);
+        };
+        if rep.disabled {
+            return Err(ApiError::invalid(
+                Field::Password,
+                "This account is disabled. Ask whoever runs this server.",
+            ));
+        }
+        start_session(&parts, &rep).await.map_err(internal)?;
+        let site = context::<PublicUrl>()?;
         leptos_axum::redirect(&safe_next(next.as_deref(), &site.0));
         Ok(())
     })

@@ -48,22 +48,34 @@ pub async fn save_profile(name: String, time_zone: String) -> Result<Profile, Ap
     .await
 }
 
-/// Changes the password; the current one must be given. Posted by the
-/// Settings form (form encoding, so it works without scripts).
+/// Changes the password; the current one must be given (checked under the
+/// same limits as signing in). Every other session of the rep ends; this
+/// one goes on. Posted by the Settings form (form encoding, so it works
+/// without scripts).
 #[server(endpoint = "settings/password")]
 pub async fn change_password(current: String, new: String) -> Result<(), ApiError> {
     use super::{
         Field,
-        ssr::{Ctx, answer, back_to_page, internal},
+        ssr::{Ctx, answer, back_to_page, context, internal},
     };
     use crate::{
-        auth::{hash_password, password_matches},
+        auth::{ClientAddr, PasswordGuard, hash_password, keep_session},
         domain::NewPassword,
     };
 
     answer(async move {
         let new = NewPassword::parse(&new).map_err(|e| ApiError::invalid(Field::NewPassword, e))?;
         let ctx = Ctx::load().await?;
+        let guard = context::<PasswordGuard>()?;
+        let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
+        let client = parts
+            .extensions
+            .get::<ClientAddr>()
+            .ok_or_else(|| internal("no client address on the request"))?
+            .0;
+        if !guard.0.admit(&ctx.rep.email, client) {
+            return Err(ApiError::TooManyTries);
+        }
         let hash = ctx
             .store
             .rep_credentials(&ctx.rep.email)
@@ -71,10 +83,13 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
             .map_err(internal)?
             .and_then(|(_, hash)| hash)
             .unwrap_or_default();
-        let matches = tokio::task::spawn_blocking(move || password_matches(&current, &hash))
+        let matches = guard
+            .0
+            .verify(current, hash)
             .await
-            .map_err(internal)?;
+            .ok_or(ApiError::TooManyTries)?;
         if !matches {
+            guard.0.failed(&ctx.rep.email);
             return Err(ApiError::invalid(
                 Field::CurrentPassword,
                 "That is not your current password.",
@@ -84,11 +99,31 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
             .await
             .map_err(internal)?
             .map_err(internal)?;
-        ctx.store
+        let epoch = ctx
+            .store
             .set_password_hash(ctx.rep.id, &hash)
             .await
-            .map_err(internal)?;
+            .map_err(internal)?
+            .ok_or(ApiError::SignedOut)?;
+        keep_session(&parts, epoch).await.map_err(internal)?;
         back_to_page("/settings", "password");
+        Ok(())
+    })
+    .await
+}
+
+/// Signs the rep out of every browser and device, this one included.
+/// Posted by the Settings page's form.
+#[server(endpoint = "settings/signout-everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), ApiError> {
+    use super::ssr::{Ctx, answer, internal};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        ctx.store.end_sessions(ctx.rep.id).await.map_err(internal)?;
+        let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
+        crate::auth::end_session(&parts).await.map_err(internal)?;
+        leptos_axum::redirect("/signin");
         Ok(())
     })
     .await

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::{ChangePassword, Field, SaveProfile, get_profile},
+    api::{ChangePassword, Field, SaveProfile, SignOutEverywhere, get_profile},
     form::{FieldError, done_notice, field_error},
     views::Profile,
 };
@@ -20,7 +20,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match profile.await {
-                    Ok(profile) => view! { <ProfileForm profile /> <PasswordForm /> }.into_any(),
+                    Ok(profile) => view! { <ProfileForm profile /> <PasswordForm /> <SessionsForm /> }.into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
@@ -98,6 +98,21 @@ fn PasswordForm() -> impl IntoView {
             </div>
             <button type="submit" disabled=move || action.pending().get()>"Change password"</button>
             <p class="notice" role="status">{changed}</p>
+        </ActionForm>
+    }
+}
+
+/// Ends every session of the rep (a lost laptop, a shared computer), this
+/// one too.
+#[component]
+fn SessionsForm() -> impl IntoView {
+    let action = ServerAction::<SignOutEverywhere>::new();
+    view! {
+        <ActionForm action attr:class="settings">
+            <h2>"Sessions"</h2>
+            <p>"Signed in on a computer or phone you no longer use? This signs you out on every one of them, this one too."</p>
+            <FieldError id="settings-sessions-error" message=field_error(action, Field::RepName, true) />
+            <button type="submit" class="danger" disabled=move || action.pending().get()>"Sign out everywhere"</button>
         </ActionForm>
     }
 }

@@ -61,6 +61,8 @@ pub fn rep_from(row: &impl StoreRow) -> Rep {
         email: row.text("email"),
         name: row.text("name"),
         time_zone: row.maybe_text("time_zone"),
+        session_epoch: row.int("session_epoch"),
+        disabled: row.maybe_int("disabled_at_ms").is_some(),
     }
 }
 

@@ -34,7 +34,7 @@ const COMMENT_ORDER: &str = "ORDER BY at_ms IS NOT NULL, at_ms, id";
 const SHARE_COLUMNS: &str = "id, recording_id, sender_id, title, expiry_preset, start_date, end_date, \
      time_zone, expires_at_ms, sent_at_ms";
 const MAILBOX_COLUMNS: &str = "id, to_address, subject, raw, text_body, html_body, delivered_at_ms";
-const REP_COLUMNS: &str = "id, email, name, time_zone";
+const REP_COLUMNS: &str = "id, email, name, time_zone, session_epoch, disabled_at_ms";
 const RECORDING_COLUMNS: &str =
     "id, owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes";
 /// The state of a recipient's latest share email: its job, joined to a
@@ -222,13 +222,38 @@ impl Store for SqlStore {
         Ok(row.map(|row| (rep_from(&row), row.maybe_text("password_hash"))))
     }
 
-    async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE reps SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(rep.get())
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+    async fn set_password_hash(&self, rep: RepId, hash: &str) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar(
+            "UPDATE reps SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2 \
+             RETURNING session_epoch",
+        )
+        .bind(hash)
+        .bind(rep.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn end_sessions(&self, rep: RepId) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar(
+            "UPDATE reps SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch",
+        )
+        .bind(rep.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn disable_rep(&self, email: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE reps SET disabled_at_ms = COALESCE(disabled_at_ms, $1), \
+             session_epoch = session_epoch + 1 WHERE email = $2",
+        )
+        .bind(self.now_ms())
+        .bind(email)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
         Ok(done.rows_affected() == 1)
     }
 

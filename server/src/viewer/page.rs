@@ -1,12 +1,12 @@
 //! `GET /l/{code}`: the recording under the share's title, the sender's
 //! name, the day the link stops working, and the comments.
 
-use std::net::SocketAddr;
-
+use app::auth::ClientAddr;
 use app::domain::{available_until, format_clock};
 use askama::Template;
 use axum::{
-    extract::{ConnectInfo, Path, State},
+    Extension,
+    extract::{Path, State},
     response::Response,
 };
 use http::StatusCode;
@@ -16,10 +16,10 @@ use crate::state::ViewerState;
 
 pub async fn page(
     State(state): State<ViewerState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     Path(code): Path<String>,
 ) -> Response {
-    let share = match check(&state, client.ip(), &code).await {
+    let share = match check(&state, client, &code).await {
         Ok(share) => share,
         Err(problem) => return error_page(problem),
     };

@@ -1,15 +1,14 @@
 //! What the viewer page's script reports: that the page was opened in a
 //! browser, and what was played.
 
-use std::net::SocketAddr;
-
+use app::auth::ClientAddr;
 use app::{
     domain::parse_watch_report,
     store::{NewOpen, Queue},
 };
 use axum::{
-    Json,
-    extract::{ConnectInfo, Path, State},
+    Extension, Json,
+    extract::{Path, State},
     response::Response,
 };
 use http::{HeaderMap, StatusCode, header};
@@ -43,12 +42,12 @@ pub struct OpenReport {
 /// sender hears of the first, then at most once an hour per recipient.
 pub async fn opened(
     State(state): State<ViewerState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     Path(code): Path<String>,
     headers: HeaderMap,
     Json(report): Json<OpenReport>,
 ) -> Response {
-    let share = match check(&state, client.ip(), &code).await {
+    let share = match check(&state, client, &code).await {
         Ok(share) => share,
         Err(problem) => return plain(problem.status(), problem.heading()),
     };
@@ -95,11 +94,11 @@ pub struct WatchReport {
 /// past its end, backwards) is refused whole and changes nothing.
 pub async fn watched(
     State(state): State<ViewerState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     Path(code): Path<String>,
     Json(report): Json<WatchReport>,
 ) -> Response {
-    let share = match check(&state, client.ip(), &code).await {
+    let share = match check(&state, client, &code).await {
         Ok(share) => share,
         Err(problem) => return plain(problem.status(), problem.heading()),
     };

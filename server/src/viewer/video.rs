@@ -1,10 +1,10 @@
 //! `GET`/`HEAD /l/{code}/video`: the recording, with byte ranges, while the
 //! link is valid.
 
-use std::net::SocketAddr;
-
+use app::auth::ClientAddr;
 use axum::{
-    extract::{ConnectInfo, Path, Request, State},
+    Extension,
+    extract::{Path, Request, State},
     response::Response,
 };
 use http::HeaderValue;
@@ -14,11 +14,11 @@ use crate::state::ViewerState;
 
 pub async fn video(
     State(state): State<ViewerState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     Path(code): Path<String>,
     request: Request,
 ) -> Response {
-    match check(&state, client.ip(), &code).await {
+    match check(&state, client, &code).await {
         Ok(share) => {
             // The browser may keep the bytes but must ask again before
             // reusing them, so an expired or revoked link stops playing.

@@ -255,6 +255,34 @@ impl TestApp {
         spawn_process(self.dir.clone(), self.env.clone(), self.client.clone()).await
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.server.id().expect("the server is running")
+    }
+
+    /// The most memory the server process has held so far (VmHWM), in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|kb| kb.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+            .expect("VmHWM in /proc/PID/status")
+            * 1024
+    }
+
+    /// Runs the server binary's command line (`server user …`) on this
+    /// server's database.
+    pub fn command(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .envs(&self.env)
+            .output()
+            .unwrap()
+    }
+
     /// Kills the server the way a crash would (SIGKILL).
     pub async fn kill(&mut self) {
         self.server.kill().await.unwrap();
