@@ -4,9 +4,9 @@ import * as path from 'path';
 // The server under test: built by `cargo leptos build` (scripts/test.sh), run
 // here with a fresh database and media folder in demo mode.
 const port = Number(process.env.E2E_PORT ?? 3100);
-const root = path.resolve(__dirname, '..');
+export const root = path.resolve(__dirname, '..');
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
-const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, 'debug', 'server');
+export const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, 'debug', 'server');
 export const dataDir = path.join(__dirname, '.data');
 export const baseURL = `http://127.0.0.1:${port}`;
 // A second server that sends real email, to an SMTP server of the tests'
@@ -35,6 +35,9 @@ function serverEnv(dir: string, listen: number, extra: Record<string, string> = 
     ...extra,
   };
 }
+/** The first server's environment: what its CLI (`server user add`) needs to
+ * work on the same database. */
+export const appEnv = serverEnv(dataDir, port);
 
 export default defineConfig({
   testDir: './tests',
@@ -76,7 +79,7 @@ export default defineConfig({
       timeout: 60_000,
       stdout: 'ignore',
       stderr: 'pipe',
-      env: serverEnv(dataDir, port),
+      env: appEnv,
     },
     {
       command: `rm -rf "${path.dirname(maildir)}" && exec python3 server/tests/common/smtp_server.py ${smtpPort} "${maildir}"`,
