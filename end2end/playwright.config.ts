@@ -44,8 +44,11 @@ export default defineConfig({
   globalSetup: './global-setup.ts',
   timeout: 30_000,
   expect: { timeout: 10_000 },
-  fullyParallel: false,
-  workers: 1,
+  // Two workers share the servers below; each test makes the recordings,
+  // shares, reps and recipients it works on, so none sees another's data.
+  // Files that are one story in order say so (describe.configure serial).
+  fullyParallel: true,
+  workers: 2,
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [['list']],
