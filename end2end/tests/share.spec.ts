@@ -47,23 +47,27 @@ test('a rep builds a share: title, expiration, comments, recipients', async ({ p
   await title.press('Tab');
   await expect(dialog.getByText('Enter a title.')).toBeHidden();
 
-  // Expiration: 60 days from a chosen start date.
-  await dialog.getByRole('combobox', { name: 'Expiration' }).selectOption({ label: '60 Days' });
-  await expect(dialog.getByText(/Link works until/)).toBeVisible();
-  // The days are the browser's (the zone of a new share until the rep picks
-  // one), so they are counted in the page, on its calendar.
-  const { inAWeek, words } = await page.evaluate(() => {
+  // Expiration: 60 days from a chosen start date. The days are the browser's
+  // (the zone of a new share until the rep picks one), so they are counted in
+  // the page, on its calendar.
+  const { inAWeek, fromToday, fromInAWeek } = await page.evaluate(() => {
     const today = new Date();
     const day = (offset: number) => new Date(today.getFullYear(), today.getMonth(), today.getDate() + offset);
+    const words = (date: Date) => date.toLocaleDateString('en-US', { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric' });
     const start = day(7);
     const pad = (n: number) => String(n).padStart(2, '0');
     return {
       inAWeek: `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`,
-      words: day(7 + 59).toLocaleDateString('en-US', { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric' }),
+      fromToday: words(day(59)),
+      fromInAWeek: words(day(7 + 59)),
     };
   });
+  await dialog.getByRole('combobox', { name: 'Expiration' }).selectOption({ label: '60 Days' });
+  // The window shows the new last day once the choice is saved; a start date
+  // changed before then would be saved with the old choice.
+  await expect(dialog.getByText(`Link works until ${fromToday}`)).toBeVisible();
   await dialog.getByLabel('Start date').fill(inAWeek);
-  await expect(dialog.getByText(`Link works until ${words}`)).toBeVisible();
+  await expect(dialog.getByText(`Link works until ${fromInAWeek}`)).toBeVisible();
 
   // A comment stamped near 0:10 by clicking the timeline, and an unstamped one.
   const slider = dialog.getByRole('slider', { name: 'Timeline' });
