@@ -42,7 +42,9 @@ export const appEnv = serverEnv(dataDir, port);
 export default defineConfig({
   testDir: './tests',
   globalSetup: './global-setup.ts',
-  timeout: 30_000,
+  // Room for the first page of each browser context: it loads the whole
+  // wasm bundle, which is slow while the other worker loads pages too.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   // Two workers share the servers below; each test makes the recordings,
   // shares, reps and recipients it works on, so none sees another's data.

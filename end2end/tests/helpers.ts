@@ -9,10 +9,18 @@ export const DEMO_TITLE = 'Demo recording: product walkthrough';
 /** The demo recording's file, for uploads. */
 export const demoFile = path.resolve(__dirname, '../../server/assets/demo-recording.webm');
 
-/** Opens `path` and waits until the app has hydrated (event handlers attached). */
+/** Waits until the app has hydrated (event handlers attached). A browser
+ * context of its own loads the whole wasm bundle first, several megabytes
+ * the server compresses for each request: with two workers loading pages at
+ * once that can take longer than an assertion's usual wait. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached({ timeout: 30_000 });
+}
+
+/** Opens `path` and waits until the app has hydrated. */
 export async function openApp(page: Page, path: string) {
   await page.goto(path);
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(page);
 }
 
 /** The video's state, read in the page. */

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { DEMO_TITLE, demoFile, openApp, uniqueTag, uploadRecording, videoState } from './helpers';
+import { DEMO_TITLE, demoFile, hydrated, openApp, uniqueTag, uploadRecording, videoState } from './helpers';
 
 test('the Recordings tab lists the demo recording and opens its page', async ({ page }) => {
   await openApp(page, '/recordings');
@@ -39,7 +39,7 @@ test('the Share dialog opens from the details page and Esc closes it', async ({ 
   await uploadRecording(request, title);
   await openApp(page, '/recordings');
   await page.getByRole('link', { name: title }).click();
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(page);
   const share = page.getByRole('button', { name: 'Share' });
   await share.click();
 

@@ -1,6 +1,6 @@
 import { expect, request as apiRequest, test } from '@playwright/test';
 import { mailBaseURL, maildir, mailState } from '../playwright.config';
-import { callApi, openApp, playStretch, receivedMail, shareDialog, uniqueTag, uploadRecording } from './helpers';
+import { callApi, hydrated, openApp, playStretch, receivedMail, shareDialog, uniqueTag, uploadRecording } from './helpers';
 
 // Each test shares a recording of its own; titles and the address whose
 // emails are counted carry a random tag, so they are the test's own.
@@ -24,7 +24,7 @@ test('the Shares page shows an open and what was watched as it happens, and cont
   const repContext = await browser.newContext({ baseURL: mailBaseURL, storageState: mailState });
   const rep = await repContext.newPage();
   await rep.goto(`/shares/${share.id}`);
-  await expect(rep.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(rep);
   const row = rep.locator(`tr[data-recipient="${RECIPIENT}"]`);
   await expect(row.locator('.opens')).toHaveText('Not opened');
 
@@ -82,7 +82,7 @@ test('Change expiration to a past day ends the link (410); a refresh keeps the d
   expect((await request.get(link)).status()).toBe(200);
 
   await page.goto(`/shares/${share.id}`);
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(page);
   await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
   const lastDay = page.getByLabel('Links work through');
   await expect(lastDay).toHaveValue(activity.share.last_day);
@@ -132,7 +132,7 @@ test('a share made with Generate Links only is on the Shares page, with its open
   await page.getByRole('link', { name: 'Shares' }).first().click();
   await page.getByRole('row', { name: title }).getByRole('link', { name: title }).click();
   await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(page);
   const row = page.locator('tr[data-recipient="lin@example.com"]');
   await expect(row).toContainText('Link only (no email)');
   await expect(row.locator('.opens')).toHaveText('Not opened');

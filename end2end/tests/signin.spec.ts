@@ -1,5 +1,5 @@
 import { test, expect, request as apiRequest } from '@playwright/test';
-import { addRep, callApi, shareDialog, signedInAs, uniqueTag, uploadRecording } from './helpers';
+import { addRep, callApi, hydrated, shareDialog, signedInAs, uniqueTag, uploadRecording } from './helpers';
 import { DEMO_PASSWORD, appState, baseURL } from '../playwright.config';
 
 // A browser with no session.
@@ -15,7 +15,7 @@ test('a rep signs in, shares, signs out, and the share is out of reach again', a
 
   await page.goto(`/recordings/${id}`);
   await expect(page).toHaveURL(new RegExp(`/signin\\?next=%2Frecordings%2F${id}$`));
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(page);
 
   await page.getByLabel('Email').fill('demo@example.com');
   await page.getByLabel('Password').fill('not the password');
@@ -26,7 +26,7 @@ test('a rep signs in, shares, signs out, and the share is out of reach again', a
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(new RegExp(`/recordings/${id}$`));
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(title);
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(page);
 
   // Share: the window opens on the rep's draft and saves a recipient.
   await page.getByRole('button', { name: 'Share' }).click();
