@@ -4,9 +4,9 @@ import * as path from 'path';
 // The server under test: built by `cargo leptos build` (scripts/test.sh), run
 // here with a fresh database and media folder in demo mode.
 const port = Number(process.env.E2E_PORT ?? 3100);
-const root = path.resolve(__dirname, '..');
+export const root = path.resolve(__dirname, '..');
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
-const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, 'debug', 'server');
+export const serverBin = process.env.SERVER_BIN ?? path.join(targetDir, 'debug', 'server');
 export const dataDir = path.join(__dirname, '.data');
 export const baseURL = `http://127.0.0.1:${port}`;
 // A second server that sends real email, to an SMTP server of the tests'
@@ -35,14 +35,22 @@ function serverEnv(dir: string, listen: number, extra: Record<string, string> = 
     ...extra,
   };
 }
+/** The first server's environment: what its CLI (`server user add`) needs to
+ * work on the same database. */
+export const appEnv = serverEnv(dataDir, port);
 
 export default defineConfig({
   testDir: './tests',
   globalSetup: './global-setup.ts',
-  timeout: 30_000,
+  // Room for the first page of each browser context: it loads the whole
+  // wasm bundle, which is slow while the other worker loads pages too.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
-  fullyParallel: false,
-  workers: 1,
+  // Two workers share the servers below; each test makes the recordings,
+  // shares, reps and recipients it works on, so none sees another's data.
+  // Files that are one story in order say so (describe.configure serial).
+  fullyParallel: true,
+  workers: 2,
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [['list']],
@@ -76,7 +84,7 @@ export default defineConfig({
       timeout: 60_000,
       stdout: 'ignore',
       stderr: 'pipe',
-      env: serverEnv(dataDir, port),
+      env: appEnv,
     },
     {
       command: `rm -rf "${path.dirname(maildir)}" && exec python3 server/tests/common/smtp_server.py ${smtpPort} "${maildir}"`,

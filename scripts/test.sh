@@ -28,6 +28,11 @@ if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
+# The Rust tests run a second time on PostgreSQL (TEST_POSTGRES_URL); when
+# nothing answers there, a private cluster is set up and started.
+step "PostgreSQL for the Rust tests"
+bash scripts/postgres.sh
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
@@ -41,7 +46,8 @@ step "cargo test (SQLite)"
 TEST_DATABASE=sqlite cargo test
 
 # The same tests again, each on a fresh database of the PostgreSQL server at
-# TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+# TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+# made sure of by scripts/postgres.sh above.
 step "cargo test (PostgreSQL)"
 TEST_DATABASE=postgres cargo test
 

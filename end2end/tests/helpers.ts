@@ -1,16 +1,26 @@
 import { execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { APIRequestContext, expect, Page } from '@playwright/test';
+import { APIRequestContext, Browser, BrowserContextOptions, expect, Page } from '@playwright/test';
+import { appEnv, root, serverBin } from '../playwright.config';
 
 export const DEMO_TITLE = 'Demo recording: product walkthrough';
 /** The demo recording's file, for uploads. */
 export const demoFile = path.resolve(__dirname, '../../server/assets/demo-recording.webm');
 
-/** Opens `path` and waits until the app has hydrated (event handlers attached). */
+/** Waits until the app has hydrated (event handlers attached). A browser
+ * context of its own loads the whole wasm bundle first, several megabytes
+ * the server compresses for each request: with two workers loading pages at
+ * once that can take longer than an assertion's usual wait. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached({ timeout: 30_000 });
+}
+
+/** Opens `path` and waits until the app has hydrated. */
 export async function openApp(page: Page, path: string) {
   await page.goto(path);
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(page);
 }
 
 /** The video's state, read in the page. */
@@ -108,4 +118,44 @@ export async function uploadRecording(api: APIRequestContext, title: string): Pr
   });
   expect(uploaded.status(), await uploaded.text()).toBe(201);
   return (await uploaded.json()).id;
+}
+
+/** A short random tag, for names and addresses that must be the test's own
+ * even when it runs again against the same servers. */
+export function uniqueTag(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export interface Rep {
+  email: string;
+  name: string;
+  password: string;
+}
+
+/** Creates a rep of the test's own on the first test server, with the
+ * server's CLI (`server user add`, password on standard input): for tests
+ * that change a rep's profile, which would otherwise change the demo rep
+ * under the other tests. */
+export function addRep(name: string): Rep {
+  const rep = { email: `rep-${uniqueTag()}@example.com`, name, password: `password ${uniqueTag()}` };
+  execFileSync(serverBin, ['user', 'add', '--email', rep.email, '--name', rep.name], {
+    cwd: root,
+    env: { ...process.env, ...appEnv },
+    input: `${rep.password}\n`,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return rep;
+}
+
+/** A new browser context on the first test server, signed in as `rep` (the
+ * form post a browser makes without scripts) and as nobody else. */
+export async function signedInAs(browser: Browser, rep: Rep, options: BrowserContextOptions = {}) {
+  const context = await browser.newContext({ ...options, storageState: { cookies: [], origins: [] } });
+  const response = await context.request.post('/api/auth/signin', {
+    headers: { accept: 'text/html' },
+    form: { email: rep.email, password: rep.password, next: '/recordings' },
+    maxRedirects: 0,
+  });
+  expect(response.status(), `signing in as ${rep.email}: ${await response.text()}`).toBe(302);
+  return context;
 }

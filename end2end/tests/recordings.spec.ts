@@ -1,6 +1,5 @@
 import { test, expect } from '@playwright/test';
-import * as fs from 'fs';
-import { DEMO_TITLE, demoFile, openApp, videoState } from './helpers';
+import { DEMO_TITLE, demoFile, hydrated, openApp, uniqueTag, uploadRecording, videoState } from './helpers';
 
 test('the Recordings tab lists the demo recording and opens its page', async ({ page }) => {
   await openApp(page, '/recordings');
@@ -33,24 +32,30 @@ test('the player plays, and seeking continues from the new spot', async ({ page 
   expect(after.currentTime).toBeLessThan(45);
 });
 
-test('the Share dialog opens from the details page and Esc closes it', async ({ page }) => {
+// The Share window opens the rep's draft of a recording: each test opens it on
+// a recording of its own, so no other test's draft shows up in it.
+test('the Share dialog opens from the details page and Esc closes it', async ({ page, request }) => {
+  const title = `Details page call ${uniqueTag()}`;
+  await uploadRecording(request, title);
   await openApp(page, '/recordings');
-  await page.getByRole('link', { name: DEMO_TITLE }).click();
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await page.getByRole('link', { name: title }).click();
+  await hydrated(page);
   const share = page.getByRole('button', { name: 'Share' });
   await share.click();
 
   const dialog = page.getByRole('dialog', { name: 'Share Recording' });
   await expect(dialog).toBeVisible();
-  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue(DEMO_TITLE);
+  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue(title);
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(share).toBeFocused();
 });
 
-test('the Share dialog opens from the Recordings tab by keyboard and Cancel closes it', async ({ page }) => {
+test('the Share dialog opens from the Recordings tab by keyboard and Cancel closes it', async ({ page, request }) => {
+  const title = `Keyboard call ${uniqueTag()}`;
+  await uploadRecording(request, title);
   await openApp(page, '/recordings');
-  const share = page.getByRole('row', { name: new RegExp(DEMO_TITLE) }).getByRole('button', { name: 'Share' });
+  const share = page.getByRole('row', { name: title }).getByRole('button', { name: 'Share' });
   await share.focus();
   await page.keyboard.press('Enter');
   const dialog = page.getByRole('dialog', { name: 'Share Recording' });
@@ -68,17 +73,18 @@ test('uploading a video shows progress and adds it to the list; a non-video is r
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024,
   });
+  const title = `Uploaded in the browser ${uniqueTag()}`;
   await page.getByLabel('Video file (WebM or MP4)').setInputFiles(demoFile);
-  await page.getByLabel('Title (optional)').fill('Uploaded in the browser');
+  await page.getByLabel('Title (optional)').fill(title);
   await page.getByRole('button', { name: 'Upload' }).click();
   const progress = page.getByRole('progressbar', { name: 'Upload progress' });
   await expect(progress).toBeVisible();
   await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 15_000 }).toBeGreaterThan(0);
-  await expect(page.getByRole('status')).toHaveText('Uploaded “Uploaded in the browser”.', { timeout: 20_000 });
+  await expect(page.getByRole('status')).toHaveText(`Uploaded “${title}”.`, { timeout: 20_000 });
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
   });
-  await expect(page.getByRole('link', { name: 'Uploaded in the browser' })).toBeVisible();
+  await expect(page.getByRole('link', { name: title })).toBeVisible();
 
   await page.getByLabel('Video file (WebM or MP4)').setInputFiles({
     name: 'notes.txt',
@@ -91,11 +97,8 @@ test('uploading a video shows progress and adds it to the list; a non-video is r
 });
 
 test('deleting a recording asks first, then removes it and its video', async ({ page, request }) => {
-  const uploaded = await request.post('/api/recordings/upload?title=Call%20to%20delete', {
-    data: fs.readFileSync(demoFile),
-  });
-  expect(uploaded.status()).toBe(201);
-  const { id } = await uploaded.json();
+  const title = `Call to delete ${uniqueTag()}`;
+  const id = await uploadRecording(request, title);
   expect((await request.get(`/media/recordings/${id}`)).status()).toBe(200);
 
   await openApp(page, `/recordings/${id}`);
@@ -104,7 +107,7 @@ test('deleting a recording asks first, then removes it and its video', async ({ 
   // Cancelling the confirmation changes nothing.
   page.once('dialog', (dialog) => dialog.dismiss());
   await remove.click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Call to delete' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
   expect((await request.get(`/media/recordings/${id}`)).status()).toBe(200);
 
   let question = '';
@@ -116,7 +119,7 @@ test('deleting a recording asks first, then removes it and its video', async ({ 
   await expect(page).toHaveURL(/\/recordings$/);
   expect(question).toContain('Every link to it stops working');
   await expect(page.getByRole('link', { name: DEMO_TITLE })).toBeVisible();
-  await expect(page.getByRole('link', { name: 'Call to delete' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: title })).toHaveCount(0);
   expect((await request.get(`/media/recordings/${id}`)).status()).toBe(404);
   expect((await page.goto(`/recordings/${id}`))!.status()).toBe(404);
 });

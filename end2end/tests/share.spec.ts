@@ -1,15 +1,26 @@
 import { test, expect, Page, Locator } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { DEMO_TITLE, openApp, shareDialog, sql, videoState } from './helpers';
+import { appState, baseURL } from '../playwright.config';
+import { openApp, shareDialog, sql, uniqueTag, uploadRecording, videoState } from './helpers';
 
-// One story, in order: the draft it builds is what later steps check.
+// One story, in order, over a recording of its own: the draft it builds is
+// what later steps check, and no other test opens it.
 test.describe.configure({ mode: 'serial' });
 
+const tag = uniqueTag();
+const RECORDING = `Share window walkthrough ${tag}`;
+const SHARE_TITLE = `Q3 review for <ACME> ${tag}`;
 const links: string[] = [];
+
+test.beforeAll(async ({ playwright }) => {
+  const api = await playwright.request.newContext({ baseURL, storageState: appState });
+  await uploadRecording(api, RECORDING);
+  await api.dispose();
+});
 
 async function openShareFromList(page: Page): Promise<Locator> {
   await openApp(page, '/recordings');
-  await page.getByRole('row', { name: new RegExp(DEMO_TITLE) }).getByRole('button', { name: 'Share' }).click();
+  await page.getByRole('row', { name: RECORDING }).getByRole('button', { name: 'Share' }).click();
   const dialog = shareDialog(page);
   await expect(dialog.getByRole('textbox', { name: 'Title' })).toBeVisible();
   return dialog;
@@ -28,23 +39,35 @@ test('a rep builds a share: title, expiration, comments, recipients', async ({ p
 
   // Title: defaults to the recording's, saved on change, only-spaces refused.
   const title = dialog.getByRole('textbox', { name: 'Title' });
-  await expect(title).toHaveValue(DEMO_TITLE);
+  await expect(title).toHaveValue(RECORDING);
   await title.fill('   ');
   await title.press('Tab');
   await expect(dialog.getByText('Enter a title.')).toBeVisible();
-  await title.fill('Q3 review for <ACME>');
+  await title.fill(SHARE_TITLE);
   await title.press('Tab');
   await expect(dialog.getByText('Enter a title.')).toBeHidden();
 
-  // Expiration: 60 days from a chosen start date.
+  // Expiration: 60 days from a chosen start date. The days are the browser's
+  // (the zone of a new share until the rep picks one), so they are counted in
+  // the page, on its calendar.
+  const { inAWeek, fromToday, fromInAWeek } = await page.evaluate(() => {
+    const today = new Date();
+    const day = (offset: number) => new Date(today.getFullYear(), today.getMonth(), today.getDate() + offset);
+    const words = (date: Date) => date.toLocaleDateString('en-US', { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric' });
+    const start = day(7);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    return {
+      inAWeek: `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`,
+      fromToday: words(day(59)),
+      fromInAWeek: words(day(7 + 59)),
+    };
+  });
   await dialog.getByRole('combobox', { name: 'Expiration' }).selectOption({ label: '60 Days' });
-  await expect(dialog.getByText(/Link works until/)).toBeVisible();
-  const start = dialog.getByLabel('Start date');
-  const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
-  await start.fill(inAWeek);
-  const lastDay = new Date(Date.parse(inAWeek) + 59 * 86_400_000);
-  const words = lastDay.toLocaleDateString('en-US', { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
-  await expect(dialog.getByText(`Link works until ${words}`)).toBeVisible();
+  // The window shows the new last day once the choice is saved; a start date
+  // changed before then would be saved with the old choice.
+  await expect(dialog.getByText(`Link works until ${fromToday}`)).toBeVisible();
+  await dialog.getByLabel('Start date').fill(inAWeek);
+  await expect(dialog.getByText(`Link works until ${fromInAWeek}`)).toBeVisible();
 
   // A comment stamped near 0:10 by clicking the timeline, and an unstamped one.
   const slider = dialog.getByRole('slider', { name: 'Timeline' });
@@ -108,7 +131,7 @@ test('the draft is kept: Cancel, reload and reopen show it as it was', async ({ 
   await expect(dialog).toBeHidden();
   await page.reload();
   dialog = await openShareFromList(page);
-  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue('Q3 review for <ACME>');
+  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue(SHARE_TITLE);
   await expect(dialog.getByRole('combobox', { name: 'Expiration' })).toHaveValue('60d');
   await expect(dialog.locator('.comment__body')).toHaveText(['Thanks for your time, <b>team</b>', 'Pricing starts here']);
   await expect(dialog.getByRole('listitem').filter({ hasText: 'ada@example.com' })).toBeVisible();
@@ -141,11 +164,11 @@ test('Generate Links copies a link per recipient, and the window starts a new sh
   // opens a new draft of the recording.
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   dialog = await openShareFromList(page);
-  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue(DEMO_TITLE);
+  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue(RECORDING);
   await expect(dialog.getByText('ada@example.com')).toHaveCount(0);
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('link', { name: 'Shares' }).first().click();
-  await expect(page.getByRole('row', { name: /Q3 review for <ACME>/ })).toBeVisible();
+  await expect(page.getByRole('row', { name: SHARE_TITLE })).toBeVisible();
 });
 
 test('each link opens the recording for its recipient', async ({ browser }) => {
@@ -154,7 +177,7 @@ test('each link opens the recording for its recipient', async ({ browser }) => {
     const page = await context.newPage();
     const response = await page.goto(link);
     expect(response!.status()).toBe(200);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Q3 review for <ACME>');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(SHARE_TITLE);
     await expect(page.getByText('Demo Rep')).toBeVisible();
     await expect(page.getByText('Thanks for your time, <b>team</b>')).toBeVisible();
     await expect(page.getByText(/0:(09|10|11)/)).toBeVisible();
@@ -218,7 +241,7 @@ test('the window has no serious accessibility violations', async ({ page }) => {
 
 test('the whole window works by keyboard', async ({ page }) => {
   await openApp(page, '/recordings');
-  const share = page.getByRole('row', { name: new RegExp(DEMO_TITLE) }).getByRole('button', { name: 'Share' });
+  const share = page.getByRole('row', { name: RECORDING }).getByRole('button', { name: 'Share' });
   await share.focus();
   await page.keyboard.press('Enter');
   const dialog = shareDialog(page);

@@ -1,15 +1,18 @@
 import { expect, request as apiRequest, test } from '@playwright/test';
-import { mailBaseURL, mailDataDir, maildir, mailState } from '../playwright.config';
-import { callApi, openApp, playStretch, receivedMail, shareDialog, sql, uploadRecording } from './helpers';
+import { mailBaseURL, maildir, mailState } from '../playwright.config';
+import { callApi, hydrated, openApp, playStretch, receivedMail, shareDialog, uniqueTag, uploadRecording } from './helpers';
 
-const RECIPIENT = 'grace@example.com';
+// Each test shares a recording of its own; titles and the address whose
+// emails are counted carry a random tag, so they are the test's own.
 
 test('the Shares page shows an open and what was watched as it happens, and controls the link', async ({ browser }) => {
   test.setTimeout(120_000);
+  const tag = uniqueTag();
+  const RECIPIENT = `grace-${tag}@example.com`;
   // A share sent through the server that sends real email.
   const api = await apiRequest.newContext({ baseURL: mailBaseURL, storageState: mailState });
   const call = (endpoint: string, data: object) => callApi(api, endpoint, data);
-  const recordingId = (sql('SELECT id FROM recordings', mailDataDir)[0] as number[])[0];
+  const recordingId = await uploadRecording(api, `Watched call ${tag}`);
   const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
   await call('share/recipient/add', { share_id: share.id, name: 'Grace Hopper', email: RECIPIENT });
   expect((await call('share/send', { share_id: share.id })).queued).toBe(1);
@@ -21,7 +24,7 @@ test('the Shares page shows an open and what was watched as it happens, and cont
   const repContext = await browser.newContext({ baseURL: mailBaseURL, storageState: mailState });
   const rep = await repContext.newPage();
   await rep.goto(`/shares/${share.id}`);
-  await expect(rep.locator('[data-hydrated="true"]')).toBeAttached();
+  await hydrated(rep);
   const row = rep.locator(`tr[data-recipient="${RECIPIENT}"]`);
   await expect(row.locator('.opens')).toHaveText('Not opened');
 
@@ -68,9 +71,10 @@ test('the Shares page shows an open and what was watched as it happens, and cont
 
 test('Change expiration to a past day ends the link (410); a refresh keeps the day being typed, and the focus', async ({ page, request }) => {
   const call = (endpoint: string, data: object) => callApi(request, endpoint, data);
+  const title = `Expiring soon ${uniqueTag()}`;
   const recordingId = await uploadRecording(request, 'Pricing call');
   const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
-  await call('share/title', { share_id: share.id, title: 'Expiring soon' });
+  await call('share/title', { share_id: share.id, title });
   await call('share/recipient/add', { share_id: share.id, name: 'Alan Turing', email: 'alan@example.com' });
   await call('share/send', { share_id: share.id });
   const activity = await call('shares/activity', { share_id: share.id });
@@ -78,8 +82,8 @@ test('Change expiration to a past day ends the link (410); a refresh keeps the d
   expect((await request.get(link)).status()).toBe(200);
 
   await page.goto(`/shares/${share.id}`);
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
-  await expect(page.getByRole('heading', { level: 1, name: 'Expiring soon' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
   const lastDay = page.getByLabel('Links work through');
   await expect(lastDay).toHaveValue(activity.share.last_day);
 
@@ -103,17 +107,18 @@ test('Change expiration to a past day ends the link (410); a refresh keeps the d
 
   // The list shows it expired too.
   await page.getByRole('link', { name: 'Shares' }).first().click();
-  const row = page.getByRole('row', { name: /Expiring soon/ });
+  const row = page.getByRole('row', { name: title });
   await expect(row).toContainText('Expired after Thu, Jan 15, 2026');
 });
 
 test('a share made with Generate Links only is on the Shares page, with its open and what was watched', async ({ page, request, browser }) => {
   test.setTimeout(90_000);
-  const recordingId = await uploadRecording(request, 'Links only call');
+  const title = `Links only call ${uniqueTag()}`;
+  const recordingId = await uploadRecording(request, title);
   await openApp(page, `/recordings/${recordingId}`);
   await page.getByRole('button', { name: 'Share' }).click();
   const dialog = shareDialog(page);
-  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue('Links only call');
+  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue(title);
   await dialog.getByRole('textbox', { name: "Recipient's Name" }).fill('Lin Only');
   await dialog.getByRole('textbox', { name: "Recipient's email" }).fill('lin@example.com');
   await dialog.getByRole('button', { name: 'Add Recipient' }).click();
@@ -125,9 +130,9 @@ test('a share made with Generate Links only is on the Shares page, with its open
 
   // No email went out, yet the share is listed, and its page has the recipient.
   await page.getByRole('link', { name: 'Shares' }).first().click();
-  await page.getByRole('row', { name: /Links only call/ }).getByRole('link', { name: 'Links only call' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Links only call' })).toBeVisible();
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await page.getByRole('row', { name: title }).getByRole('link', { name: title }).click();
+  await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
+  await hydrated(page);
   const row = page.locator('tr[data-recipient="lin@example.com"]');
   await expect(row).toContainText('Link only (no email)');
   await expect(row.locator('.opens')).toHaveText('Not opened');

@@ -1,14 +1,21 @@
 import { test, expect, request as apiRequest } from '@playwright/test';
-import { DEMO_TITLE, callApi, shareDialog, uploadRecording } from './helpers';
+import { addRep, callApi, hydrated, shareDialog, signedInAs, uniqueTag, uploadRecording } from './helpers';
 import { DEMO_PASSWORD, appState, baseURL } from '../playwright.config';
 
 // A browser with no session.
 test.use({ storageState: { cookies: [], origins: [] } });
 
 test('a rep signs in, shares, signs out, and the share is out of reach again', async ({ page }) => {
-  await page.goto('/recordings/1');
-  await expect(page).toHaveURL(/\/signin\?next=%2Frecordings%2F1$/);
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  // A recording of the test's own to share (uploaded with the demo rep's
+  // session of global-setup.ts; this browser has none).
+  const title = `Signed in call ${uniqueTag()}`;
+  const api = await apiRequest.newContext({ baseURL, storageState: appState });
+  const id = await uploadRecording(api, title);
+  await api.dispose();
+
+  await page.goto(`/recordings/${id}`);
+  await expect(page).toHaveURL(new RegExp(`/signin\\?next=%2Frecordings%2F${id}$`));
+  await hydrated(page);
 
   await page.getByLabel('Email').fill('demo@example.com');
   await page.getByLabel('Password').fill('not the password');
@@ -17,9 +24,9 @@ test('a rep signs in, shares, signs out, and the share is out of reach again', a
 
   await page.getByLabel('Password').fill(DEMO_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/recordings\/1$/);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(DEMO_TITLE);
-  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await expect(page).toHaveURL(new RegExp(`/recordings/${id}$`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(title);
+  await hydrated(page);
 
   // Share: the window opens on the rep's draft and saves a recipient.
   await page.getByRole('button', { name: 'Share' }).click();
@@ -32,24 +39,27 @@ test('a rep signs in, shares, signs out, and the share is out of reach again', a
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/signin/);
-  await page.goto('/recordings/1');
+  await page.goto(`/recordings/${id}`);
   await expect(page).toHaveURL(/\/signin\?next=/);
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   // The share's server functions refuse the signed-out browser as well.
   const refused = await page.request.post('/api/share/open', {
-    data: { recording_id: 1, browser_time_zone: 'UTC' },
+    data: { recording_id: id, browser_time_zone: 'UTC' },
   });
   expect(refused.status()).toBe(401);
 });
 
 test('without scripts, sign-in and the forms come back to their own page with the message by the field', async ({ browser }) => {
-  // A share of the rep's own to change the expiration of.
-  const api = await apiRequest.newContext({ baseURL, storageState: appState });
-  const recordingId = await uploadRecording(api, 'No scripts call');
-  const share = await callApi(api, 'share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
-  await callApi(api, 'share/recipient/add', { share_id: share.id, name: 'Noel Script', email: 'noel@example.com' });
-  await callApi(api, 'share/links', { share_id: share.id });
-  await api.dispose();
+  // A rep of the test's own (it posts to Settings), with a share to change
+  // the expiration of.
+  const rep = addRep('Noel Rep');
+  const setup = await signedInAs(browser, rep);
+  const title = `No scripts call ${uniqueTag()}`;
+  const recordingId = await uploadRecording(setup.request, title);
+  const share = await callApi(setup.request, 'share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
+  await callApi(setup.request, 'share/recipient/add', { share_id: share.id, name: 'Noel Script', email: 'noel@example.com' });
+  await callApi(setup.request, 'share/links', { share_id: share.id });
+  await setup.close();
 
   const context = await browser.newContext({ javaScriptEnabled: false, storageState: { cookies: [], origins: [] } });
   const page = await context.newPage();
@@ -57,17 +67,17 @@ test('without scripts, sign-in and the forms come back to their own page with th
 
   await page.goto(`/shares/${share.id}`);
   await expect(page).toHaveURL(new RegExp(`/signin\\?next=%2Fshares%2F${share.id}$`));
-  await page.getByLabel('Email').fill('demo@example.com');
+  await page.getByLabel('Email').fill(rep.email);
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toHaveText('Wrong email or password.');
   expect(path()).toBe('/signin');
   await expect(page.getByLabel('Password')).toBeVisible();
 
-  await page.getByLabel('Email').fill('demo@example.com');
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByLabel('Email').fill(rep.email);
+  await page.getByLabel('Password').fill(rep.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'No scripts call' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
   expect(path()).toBe(`/shares/${share.id}`);
 
   // The Shares page's date: a past day ends the links.
@@ -82,6 +92,7 @@ test('without scripts, sign-in and the forms come back to their own page with th
   await page.goto('/settings');
   const name = page.getByLabel('Name', { exact: true });
   const before = await name.inputValue();
+  expect(before).toBe(rep.name);
   await name.fill('   ');
   await page.getByRole('button', { name: 'Save' }).click();
   expect(path()).toBe('/settings');
