@@ -77,24 +77,30 @@ impl ShareState {
         F: Future<Output = Result<ShareView, ApiError>> + 'static,
     {
         spawn_local(async move {
-            let ok = match call.await {
-                Ok(view) => {
-                    self.share.set(Some(view));
-                    self.clear_errors(fields);
-                    self.problem.set(None);
-                    true
-                }
-                Err(ApiError::Invalid { field, message }) => {
-                    self.set_error(field, message);
-                    false
-                }
-                Err(other) => {
-                    self.problem.set(Some(other.to_string()));
-                    false
-                }
-            };
+            let ok = self.apply(fields, call.await);
             done(ok);
         });
+    }
+
+    /// Shows a server call's answer: the new share (clearing the errors of
+    /// `fields`), or the error where it belongs. Whether it succeeded.
+    pub fn apply(self, fields: &[Field], answer: Result<ShareView, ApiError>) -> bool {
+        match answer {
+            Ok(view) => {
+                self.share.set(Some(view));
+                self.clear_errors(fields);
+                self.problem.set(None);
+                true
+            }
+            Err(ApiError::Invalid { field, message }) => {
+                self.set_error(field, message);
+                false
+            }
+            Err(other) => {
+                self.problem.set(Some(other.to_string()));
+                false
+            }
+        }
     }
 
     /// Shows `message` for a few seconds.

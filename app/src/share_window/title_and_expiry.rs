@@ -33,34 +33,76 @@ pub fn TitleAndExpiry(state: ShareState) -> impl IntoView {
             .map(|e| e.preset)
             .unwrap_or(ExpiryPreset::Days30)
     };
-    let save_expiration = move |preset: ExpiryPreset, start: String, end: Option<String>| {
-        state.save(
-            &[Field::Expiration, Field::StartDate, Field::EndDate],
-            set_share_expiration(share_id(), preset, start, end),
-            |_| (),
-        );
+    // The rep's latest choice, until the server has it. Each change builds
+    // on it (not on the last answer, which may lag behind), and saves go one
+    // at a time, the latest last: a quick second change is never lost to the
+    // first, nor undone by its answer arriving late.
+    let chosen = StoredValue::new(None::<Choice>);
+    let saving = StoredValue::new(false);
+    let current = move || {
+        chosen.get_value().or_else(|| {
+            expiration().map(|e| Choice {
+                preset: e.preset,
+                start: e.start_date,
+                end: e.end_date,
+                last_day: e.last_day,
+            })
+        })
+    };
+    let save_expiration = move |choice: Choice| {
+        chosen.set_value(Some(choice));
+        if saving.get_value() {
+            return;
+        }
+        saving.set_value(true);
+        leptos::task::spawn_local(async move {
+            while let Some(choice) = chosen.get_value() {
+                let answer = set_share_expiration(
+                    share_id(),
+                    choice.preset,
+                    choice.start.clone(),
+                    choice.end.clone(),
+                )
+                .await;
+                state.apply(
+                    &[Field::Expiration, Field::StartDate, Field::EndDate],
+                    answer,
+                );
+                if chosen.get_value().as_ref() == Some(&choice) {
+                    chosen.set_value(None);
+                }
+            }
+            saving.set_value(false);
+        });
     };
     let on_preset = move |ev: leptos::ev::Event| {
         let Some(preset) = ExpiryPreset::from_key(&event_target_value(&ev)) else {
             return;
         };
-        let Some(current) = expiration() else { return };
+        let Some(current) = current() else { return };
         // Switching to Custom starts from the current last day, so nothing moves until the rep picks.
         let end = (preset == ExpiryPreset::Custom)
-            .then(|| current.end_date.clone().unwrap_or(current.last_day.clone()));
-        save_expiration(preset, current.start_date, end);
+            .then(|| current.end.clone().unwrap_or(current.last_day.clone()));
+        save_expiration(Choice {
+            preset,
+            end,
+            ..current
+        });
     };
     let on_start = move |ev: leptos::ev::Event| {
-        let Some(current) = expiration() else { return };
-        save_expiration(current.preset, event_target_value(&ev), current.end_date);
+        let Some(current) = current() else { return };
+        save_expiration(Choice {
+            start: event_target_value(&ev),
+            ..current
+        });
     };
     let on_end = move |ev: leptos::ev::Event| {
-        let Some(current) = expiration() else { return };
-        save_expiration(
-            ExpiryPreset::Custom,
-            current.start_date,
-            Some(event_target_value(&ev)),
-        );
+        let Some(current) = current() else { return };
+        save_expiration(Choice {
+            preset: ExpiryPreset::Custom,
+            end: Some(event_target_value(&ev)),
+            ..current
+        });
     };
 
     view! {
@@ -120,4 +162,14 @@ pub fn TitleAndExpiry(state: ShareState) -> impl IntoView {
             </p>
         </div>
     }
+}
+
+/// An expiration as the rep chose it in the window.
+#[derive(Clone, Debug, PartialEq)]
+struct Choice {
+    preset: ExpiryPreset,
+    start: String,
+    end: Option<String>,
+    /// The last day as the server last said (where Custom starts from).
+    last_day: String,
 }
