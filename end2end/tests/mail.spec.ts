@@ -72,7 +72,7 @@ test('opening a link notifies the sender once, with both time zones named', asyn
   const link = invitation.text.match(/https?:\/\/\S+\/l\/[A-Za-z0-9]+/)![0];
   // The share's own rows only.
   const ofThisShare = `recipient_id IN (SELECT id FROM recipients WHERE share_id = ${Number(share.id)})`;
-  const opens = () => (sql(`SELECT COUNT(*) FROM opens WHERE ${ofThisShare}`, mailDataDir)[0] as number[])[0];
+  const opens = () => (sql(`SELECT COALESCE(SUM(open_count), 0) FROM opens WHERE ${ofThisShare}`, mailDataDir)[0] as number[])[0];
 
   // The recipient opens it in New York.
   // The recipient is nobody signed in here.

@@ -124,6 +124,7 @@ impl Application {
             clock,
             jobs: workers.waker(),
             link_misses: Arc::default(),
+            report_limits: Arc::default(),
             max_upload_bytes: config.max_upload_bytes,
             notify_opens: config.mail() != MailSetup::Off,
         };

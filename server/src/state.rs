@@ -11,7 +11,10 @@ use app::{
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{media::MediaStore, viewer::LinkMisses};
+use crate::{
+    media::MediaStore,
+    viewer::{LinkMisses, ReportLimits},
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,6 +25,7 @@ pub struct AppState {
     /// Wakes this process's job runners when work was queued.
     pub jobs: JobWaker,
     pub link_misses: Arc<LinkMisses>,
+    pub report_limits: Arc<ReportLimits>,
     /// `MAX_UPLOAD_BYTES`.
     pub max_upload_bytes: u64,
     /// Whether the sender hears of opens (email is set up).
@@ -36,6 +40,7 @@ pub struct ViewerState {
     pub clock: SharedClock,
     pub jobs: JobWaker,
     pub link_misses: Arc<LinkMisses>,
+    pub report_limits: Arc<ReportLimits>,
     pub notify_opens: bool,
 }
 
@@ -74,6 +79,7 @@ impl FromRef<AppState> for ViewerState {
             clock: state.clock.clone(),
             jobs: state.jobs.clone(),
             link_misses: state.link_misses.clone(),
+            report_limits: state.report_limits.clone(),
             notify_opens: state.notify_opens,
         }
     }

@@ -436,3 +436,96 @@ async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// How long signing in takes, the median of five (the script's call).
+async fn sign_in_time(app: &TestApp) -> std::time::Duration {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let response = app
+            .client
+            .post(app.url("/api/auth/signin"))
+            .form(&[
+                ("email", common::DEMO_EMAIL),
+                ("password", common::DEMO_PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[2]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_thousand_tiny_watch_reports_store_little_and_slow_nobody() {
+    let app = spawn_app().await;
+    let (share, paths) = shared_with(&app, &["Pat"]).await;
+    let id = share_id(&share);
+    let before = sign_in_time(&app).await;
+
+    let url = app.url(&format!("{}/watched", paths[0]));
+    let mut taken = 0;
+    let mut refused = 0;
+    for batch in 0..(10_000 / 50) {
+        let reports = (0..50).map(|n| {
+            // Tiny stretches all over the 45 s recording.
+            let at = ((batch * 50 + n) * 37 % 440) as f64 / 10.0;
+            app.client
+                .post(&url)
+                .json(&json!({ "ranges": [[at, at + 0.01]] }))
+                .send()
+        });
+        for response in futures::future::join_all(reports).await {
+            match response.unwrap().status() {
+                StatusCode::NO_CONTENT => taken += 1,
+                StatusCode::TOO_MANY_REQUESTS => refused += 1,
+                other => panic!("report answered {other}"),
+            }
+        }
+    }
+    assert_eq!(taken + refused, 10_000);
+    assert!(refused > 9_000, "a flood is cut short: {taken} taken");
+
+    // What one recipient can store is bounded by the recording's length.
+    let watched = &by_name(&activity(&app, id).await)["Pat"]["watched"];
+    assert!(
+        watched.as_array().unwrap().len() <= 23,
+        "{} stretches",
+        watched.as_array().unwrap().len()
+    );
+    let stored: i64 =
+        sqlx::query_scalar("SELECT CAST(MAX(LENGTH(watched)) AS BIGINT) FROM recipients")
+            .fetch_one(&db(&app).await)
+            .await
+            .unwrap();
+    assert!(stored < 1_000, "{stored} bytes");
+
+    let after = sign_in_time(&app).await;
+    assert!(
+        after < before * 2 + std::time::Duration::from_millis(100),
+        "sign-in took {before:?} before and {after:?} after"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn large_report_bodies_are_refused_before_the_link_is_looked_up() {
+    let app = spawn_app().await;
+    let (_, paths) = shared_with(&app, &["Pat"]).await;
+    let big = json!({ "ranges": vec![[1.0, 2.0]; 5_000] });
+    for path in [paths[0].as_str(), "/l/AAAAAAAAAAAAAAAA", "/l/nonsense"] {
+        for report in ["watched", "opened"] {
+            let status = app
+                .client
+                .post(app.url(&format!("{path}/{report}")))
+                .json(&big)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}/{report}");
+        }
+    }
+}

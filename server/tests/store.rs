@@ -661,7 +661,11 @@ async fn opens_at_once_notify_once() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(notified.iter().filter(|n| **n).count(), 1, "{notified:?}");
-    assert_eq!(f.count("SELECT COUNT(*) FROM opens").await, 12);
+    assert_eq!(
+        f.count("SELECT CAST(SUM(open_count) AS BIGINT) FROM opens")
+            .await,
+        12
+    );
     assert_eq!(
         f.count("SELECT COUNT(*) FROM emails WHERE kind = 'opened'")
             .await,
@@ -760,4 +764,41 @@ async fn additions_at_once_never_take_a_share_past_its_limit() {
     let full = outcomes.iter().filter(|o| **o == Addition::Full).count();
     assert_eq!((added, full), (5, 7), "{outcomes:?}");
     assert_eq!(f.recipients(ada.id, share).await.len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn opens_close_together_are_one_visit_and_visits_are_bounded() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 1).await;
+    f.store.create_missing_links(ada.id, share).await.unwrap();
+    let recipient = f.recipients(ada.id, share).await[0].id;
+    let open = || NewOpen {
+        recipient_id: recipient,
+        reported_local: None,
+        reported_zone: None,
+        reported_offset_min: None,
+        user_agent: None,
+    };
+    // Three opens a minute apart: one visit of three.
+    for _ in 0..3 {
+        f.store.record_open(open(), None).await.unwrap();
+        f.clock.advance(SignedDuration::from_mins(1));
+    }
+    assert_eq!(f.count("SELECT COUNT(*) FROM opens").await, 1);
+    // Then 300 opens an hour apart: the visits stop growing at a hundred.
+    for _ in 0..300 {
+        f.clock.advance(SignedDuration::from_hours(1));
+        f.store.record_open(open(), None).await.unwrap();
+    }
+    assert_eq!(f.count("SELECT COUNT(*) FROM opens").await, 100);
+    let activity = &f
+        .store
+        .share_activity(ada.id, share)
+        .await
+        .unwrap()
+        .unwrap()[0];
+    assert_eq!(activity.opens, 303, "every open is counted");
+    assert_eq!(activity.first_open, Some(start()));
+    assert_eq!(activity.last_open, Some(f.clock.now()));
 }

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_RANGES_PER_REPORT: usize = 100;
 /// Players may report a little past the container's stated duration.
 const END_TOLERANCE_MS: i64 = 1_000;
+/// Stretches are kept to the second (a start rounded down, an end up), so
+/// what one recipient's reports can store is bounded by the recording's
+/// length (at most one stretch per two seconds), however many are sent.
+pub const WATCH_RESOLUTION_MS: i64 = 1_000;
 
 /// One stretch played, in milliseconds from the start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +53,10 @@ pub fn parse_watch_report(
         if end_ms < start_ms {
             return Err(WatchError::Backwards);
         }
-        let (start_ms, end_ms) = (start_ms as i64, (end_ms as i64).min(duration_ms));
+        let start_ms = (start_ms as i64).div_euclid(WATCH_RESOLUTION_MS) * WATCH_RESOLUTION_MS;
+        let end_ms = ((end_ms as i64) + WATCH_RESOLUTION_MS - 1).div_euclid(WATCH_RESOLUTION_MS)
+            * WATCH_RESOLUTION_MS;
+        let end_ms = end_ms.min(duration_ms);
         if end_ms > start_ms {
             parsed.push(Watched { start_ms, end_ms });
         }
@@ -159,5 +166,19 @@ mod tests {
             Ok(vec![w(50, 60)])
         );
         assert_eq!(parse_watch_report(&[[7.0, 7.0]], MINUTE), Ok(vec![]));
+    }
+
+    #[test]
+    fn stretches_are_kept_to_the_second_so_storage_is_bounded_by_the_length() {
+        assert_eq!(parse_watch_report(&[[7.2, 7.4]], MINUTE), Ok(vec![w(7, 8)]));
+        // Ten thousand tiny stretches anywhere in a minute: at most one
+        // stretch per two seconds is left.
+        let mut known = Vec::new();
+        for n in 0..10_000 {
+            let at = (n * 37 % 600) as f64 / 10.0;
+            let report = parse_watch_report(&[[at, at + 0.01]], MINUTE).unwrap();
+            known = merge_watched(&known, &report);
+        }
+        assert!(known.len() <= 30, "{} stretches", known.len());
     }
 }

@@ -46,6 +46,10 @@ const LATEST_SHARE_EMAIL: &str = "LEFT JOIN jobs j ON j.queue = 'email' AND j.su
 const IDS_PER_STATEMENT: usize = 1000;
 /// Links inserted per statement (three parameters each).
 const LINKS_PER_STATEMENT: usize = 500;
+/// Opens this close to the last one are part of the same visit.
+const VISIT_GAP_MS: i64 = 5 * 60 * 1000;
+/// Visits kept per recipient; the last one takes every later open.
+const MAX_VISITS: i64 = 100;
 
 impl SqlStore {
     pub fn new(pool: AnyPool, dialect: Dialect, clock: SharedClock) -> Self {
@@ -744,19 +748,45 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        let open_id: i64 = sqlx::query_scalar(
-            "INSERT INTO opens (recipient_id, opened_at_ms, reported_local, reported_zone, \
-             reported_offset_min, user_agent) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        // An open soon after the last one is the same visit; past the
+        // recipient's most visits, the last visit takes every later open.
+        let latest: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, last_at_ms, (SELECT COUNT(*) FROM opens WHERE recipient_id = $1) \
+             FROM opens WHERE recipient_id = $1 ORDER BY last_at_ms DESC, id DESC LIMIT 1",
         )
         .bind(open.recipient_id.get())
-        .bind(now)
-        .bind(&open.reported_local)
-        .bind(&open.reported_zone)
-        .bind(open.reported_offset_min)
-        .bind(&open.user_agent)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
+        let open_id: i64 = match latest {
+            Some((visit, last_at, visits))
+                if now - last_at <= VISIT_GAP_MS || visits >= MAX_VISITS =>
+            {
+                sqlx::query(
+                    "UPDATE opens SET open_count = open_count + 1, last_at_ms = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(visit)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                visit
+            }
+            _ => sqlx::query_scalar(
+                "INSERT INTO opens (recipient_id, opened_at_ms, last_at_ms, reported_local, \
+                 reported_zone, reported_offset_min, user_agent) \
+                 VALUES ($1, $2, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(open.recipient_id.get())
+            .bind(now)
+            .bind(&open.reported_local)
+            .bind(&open.reported_zone)
+            .bind(open.reported_offset_min)
+            .bind(&open.user_agent)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?,
+        };
         let Some(quiet_since) = quiet_since else {
             tx.commit().await.map_err(backend)?;
             return Ok(false);
@@ -792,7 +822,9 @@ impl Store for SqlStore {
              rec.duration_ms AS recording_duration_ms, s.title, s.expires_at_ms, \
              s.time_zone, s.sent_at_ms, \
              (SELECT COUNT(*) FROM recipients r WHERE r.share_id = s.id AND r.removed_at_ms IS NULL) AS recipients, \
-             (SELECT COUNT(*) FROM opens o JOIN recipients r ON r.id = o.recipient_id WHERE r.share_id = s.id) AS opens \
+             (SELECT CAST(COALESCE(SUM(o.open_count), 0) AS BIGINT) FROM opens o \
+              JOIN recipients r ON r.id = o.recipient_id \
+              WHERE r.share_id = s.id) AS opens \
              FROM shares s JOIN recordings rec ON rec.id = s.recording_id \
              WHERE s.sender_id = $1 AND s.sent_at_ms IS NOT NULL AND (CAST($2 AS BIGINT) IS NULL OR s.id = $2) \
              ORDER BY s.sent_at_ms DESC, s.id DESC",
@@ -824,9 +856,10 @@ impl Store for SqlStore {
         let rows = sqlx::query(&format!(
             "SELECT r.id, r.name, r.email, r.watched, l.code, l.revoked_at_ms, \
              j.status, j.attempts, j.last_error, \
-             (SELECT COUNT(*) FROM opens op WHERE op.recipient_id = r.id) AS opens, \
+             (SELECT CAST(COALESCE(SUM(op.open_count), 0) AS BIGINT) FROM opens op \
+              WHERE op.recipient_id = r.id) AS opens, \
              (SELECT MIN(op.opened_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS first_open_ms, \
-             (SELECT MAX(op.opened_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS last_open_ms \
+             (SELECT MAX(op.last_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS last_open_ms \
              FROM recipients r LEFT JOIN links l ON l.recipient_id = r.id \
              {LATEST_SHARE_EMAIL} \
              WHERE r.share_id = $1 AND r.removed_at_ms IS NULL ORDER BY r.id"
@@ -1057,7 +1090,7 @@ impl Store for SqlStore {
                  s.title, s.expires_at_ms, s.time_zone, rep.name AS sender_name, \
                  rep.email AS sender_email, COALESCE(rep.time_zone, s.time_zone) AS sender_zone, \
                  (SELECT COUNT(*) FROM comments c WHERE c.share_id = s.id) AS comment_count, \
-                 o.opened_at_ms, o.reported_zone, o.reported_offset_min \
+                 o.last_at_ms AS opened_at_ms, o.reported_zone, o.reported_offset_min \
                  FROM emails e JOIN recipients r ON r.id = e.recipient_id \
                  JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
                  LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \

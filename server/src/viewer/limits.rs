@@ -1,4 +1,5 @@
-//! How many unknown link codes one client may try.
+//! How many unknown link codes one client may try, and how many reports one
+//! recipient's page may send.
 
 use std::{net::IpAddr, num::NonZeroU32, time::Duration};
 
@@ -33,6 +34,38 @@ impl LinkMisses {
             self.0.retain_recent();
         }
         self.0.check_key(&client_key(client)).is_ok()
+    }
+}
+
+/// Reports (opened, watched) one recipient's link may send: a burst of this
+/// many, then one every [`REPORT_REFILL`]. The page sends one every 10 s
+/// while playing, and on pause, end and leaving; a script sending thousands
+/// is answered 429 without touching the database.
+pub const REPORT_BURST: u32 = 30;
+pub const REPORT_REFILL: Duration = Duration::from_secs(2);
+/// The largest report body taken: a report of the most stretches allowed
+/// fits with room to spare.
+pub const REPORT_BYTES: usize = 8 * 1024;
+
+/// Counts each recipient's reports.
+pub struct ReportLimits(DefaultKeyedRateLimiter<i64>);
+
+impl Default for ReportLimits {
+    fn default() -> Self {
+        let quota = Quota::with_period(REPORT_REFILL)
+            .expect("a refill period above zero")
+            .allow_burst(NonZeroU32::new(REPORT_BURST).expect("a burst above zero"));
+        Self(RateLimiter::keyed(quota))
+    }
+}
+
+impl ReportLimits {
+    /// Counts a report; `false` once the recipient's page sent too many.
+    pub fn allow(&self, recipient: app::store::RecipientId) -> bool {
+        if self.0.len() > 100_000 {
+            self.0.retain_recent();
+        }
+        self.0.check_key(&recipient.get()).is_ok()
     }
 }
 

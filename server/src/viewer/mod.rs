@@ -19,7 +19,7 @@ mod reports;
 mod video;
 
 pub use headers::VIEWER_POLICY;
-pub use limits::{LinkMisses, MISS_BURST, MISS_REFILL};
+pub use limits::{LinkMisses, MISS_BURST, MISS_REFILL, REPORT_BURST, ReportLimits};
 pub use reports::NOTIFY_AT_MOST_EVERY;
 
 use std::net::IpAddr;
@@ -28,6 +28,7 @@ use app::{link::LinkCode, store::LinkedShare};
 use askama::Template;
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -41,8 +42,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/l/{code}", get(page::page))
         .route("/l/{code}/video", get(video::video))
-        .route("/l/{code}/opened", post(reports::opened))
-        .route("/l/{code}/watched", post(reports::watched))
+        .route(
+            "/l/{code}/opened",
+            post(reports::opened).layer(DefaultBodyLimit::max(limits::REPORT_BYTES)),
+        )
+        .route(
+            "/l/{code}/watched",
+            post(reports::watched).layer(DefaultBodyLimit::max(limits::REPORT_BYTES)),
+        )
         .route(assets::CSS_URL, get(assets::css))
         .route(assets::JS_URL, get(assets::js))
 }
@@ -76,7 +83,8 @@ async fn check(
 enum Problem {
     Unavailable,
     Expired,
-    /// Too many unknown codes from this client lately.
+    /// Too many unknown codes from this client lately, or too many reports
+    /// from this link.
     TooManyTries,
     Server,
 }

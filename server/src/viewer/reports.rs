@@ -51,6 +51,12 @@ pub async fn opened(
         Ok(share) => share,
         Err(problem) => return plain(problem.status(), problem.heading()),
     };
+    if !state.report_limits.allow(share.recipient_id) {
+        return plain(
+            Problem::TooManyTries.status(),
+            Problem::TooManyTries.heading(),
+        );
+    }
     let open = NewOpen {
         recipient_id: share.recipient_id,
         reported_local: report.local.filter(|l| l.len() <= 40),
@@ -102,6 +108,12 @@ pub async fn watched(
         Ok(share) => share,
         Err(problem) => return plain(problem.status(), problem.heading()),
     };
+    if !state.report_limits.allow(share.recipient_id) {
+        return plain(
+            Problem::TooManyTries.status(),
+            Problem::TooManyTries.heading(),
+        );
+    }
     let ranges = match parse_watch_report(&report.ranges, share.recording.duration_ms) {
         Ok(ranges) => ranges,
         Err(error) => return plain(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
