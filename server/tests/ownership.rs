@@ -90,6 +90,8 @@ fn table(ids: &Ids) -> Vec<(&'static str, Value)> {
             "/api/settings/password",
             json!({ "current": "demo password 1", "new": "taken over 123" }),
         ),
+        // Last: it ends the caller's own sessions.
+        ("/api/settings/signout-everywhere", json!({})),
     ]
 }
 
@@ -203,11 +205,26 @@ async fn every_server_function_and_page_refuses_strangers() {
                 assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
                 assert!(text.contains("CurrentPassword"), "{text}");
             }
+            // B's own sessions end; A's are not B's to end.
+            "/api/settings/signout-everywhere" => {
+                assert_eq!(status, StatusCode::OK, "{text}");
+            }
             _ => assert_eq!(status, StatusCode::NOT_FOUND, "rep B, {path}: {text}"),
         }
     }
     let after = ok(&app, "share/get", json!({ "share_id": ids.share })).await;
-    assert_eq!(before, after, "nothing of rep A's changed");
+    assert_eq!(
+        before, after,
+        "nothing of rep A's changed (A is still signed in)"
+    );
+    let signed_in = rep_b
+        .post(app.url("/api/auth/signin"))
+        .header("accept", "text/html")
+        .form(&[("email", "b@example.com"), ("password", "rep b password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.url().path(), "/recordings");
     assert_eq!(
         app.recording_ids().await,
         vec![ids.recording],

@@ -26,6 +26,7 @@ pub const FORM_ENCODED: &[&str] = &[
     "recordings/delete",
     "settings/profile",
     "settings/password",
+    "settings/signout-everywhere",
     "shares/expiration",
 ];
 
