@@ -46,6 +46,10 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Current recipients a share may have.
     pub max_recipients: usize,
+    /// How long a client may take to send its headers or the next piece of a body.
+    pub client_timeout: std::time::Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
     /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` are believed.
     pub trusted_proxies: crate::client::TrustedProxies,
     /// How long a job is claimed, and how often idle workers look for jobs.
@@ -202,6 +206,20 @@ pub const KEYS: &[Key] = &[
         help: "largest accepted upload, in bytes",
     },
     Key {
+        env: "CLIENT_TIMEOUT_SECONDS",
+        file: "client_timeout_seconds",
+        default: Some("15"),
+        default_words: None,
+        help: "how long a client may take to send its request headers, or the next piece of a body (an upload that stalls longer fails with 408)",
+    },
+    Key {
+        env: "MAX_CONNECTIONS",
+        file: "max_connections",
+        default: Some("4096"),
+        default_words: None,
+        help: "connections served at once; one more is answered 503 at once",
+    },
+    Key {
         env: "TRUSTED_PROXIES",
         file: "trusted_proxies",
         default: None,
@@ -349,6 +367,13 @@ impl Config {
                     .ok()
                     .filter(|n| *n > 0)
                     .ok_or_else(|| "expected a positive number of bytes".to_string())
+            })?,
+            client_timeout: std::time::Duration::from_secs(
+                source.require("CLIENT_TIMEOUT_SECONDS", |v| positive(v, "seconds"))?,
+            ),
+            max_connections: source.require("MAX_CONNECTIONS", |v| {
+                positive(v, "connections")
+                    .and_then(|n| usize::try_from(n).map_err(|_| "too large".to_string()))
             })?,
             trusted_proxies: source
                 .optional("TRUSTED_PROXIES", crate::client::TrustedProxies::parse)?

@@ -40,6 +40,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     workers: Workers,
+    client_limits: crate::serve::ClientLimits,
 }
 
 /// This process's job runners, one per queue.
@@ -132,6 +133,10 @@ impl Application {
             listener,
             router: router(state, &config, sessions),
             workers,
+            client_limits: crate::serve::ClientLimits {
+                timeout: config.client_timeout,
+                max_connections: config.max_connections,
+            },
         })
     }
 
@@ -147,13 +152,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // Handlers see the client's address (the link-miss limit is per client).
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served =
+            crate::serve::serve(self.listener, self.router, self.client_limits, shutdown).await;
         self.workers.stop().await;
         served
     }
@@ -244,6 +244,11 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         ))
         .layer(session_layer)
         .layer(axum::middleware::from_fn(crate::signin::refuse_cross_site))
+        // A body whose client stops sending fails instead of holding on.
+        .layer(axum::middleware::from_fn_with_state(
+            config.client_timeout,
+            crate::serve::body_timeout,
+        ))
         // Who the client is, for the limits: behind TRUSTED_PROXIES, whom they report.
         .layer(axum::middleware::from_fn_with_state(
             config.trusted_proxies.clone(),

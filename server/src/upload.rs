@@ -93,6 +93,7 @@ pub async fn upload_recording(
                 IngestError::Empty | IngestError::NotVideo => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 IngestError::NoDuration => StatusCode::UNPROCESSABLE_ENTITY,
                 IngestError::Interrupted(_) => StatusCode::BAD_REQUEST,
+                IngestError::Stalled => StatusCode::REQUEST_TIMEOUT,
                 IngestError::Io(io) => {
                     tracing::error!(error = %io, "could not store an upload");
                     return refusal(

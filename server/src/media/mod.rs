@@ -48,6 +48,8 @@ pub enum IngestError {
     NoDuration,
     #[error("The upload was interrupted: {0}")]
     Interrupted(String),
+    #[error("The upload stalled: nothing came for a while. Please try again.")]
+    Stalled,
     #[error("storage failure: {0}")]
     Io(#[from] io::Error),
 }
@@ -102,7 +104,7 @@ impl MediaStore {
     pub async fn ingest<S, E>(&self, body: S, limit: u64) -> Result<Ingested, IngestError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
+        E: std::error::Error + 'static,
     {
         let partial = self.dir.join(format!(".incoming-{}", uuid::Uuid::new_v4()));
         let result = match self.write_and_check(body, limit, &partial).await {
@@ -136,7 +138,7 @@ impl MediaStore {
     ) -> Result<Checked, IngestError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
+        E: std::error::Error + 'static,
     {
         let too_large = || IngestError::TooLarge {
             limit_mb: limit.div_ceil(1024 * 1024),
@@ -146,7 +148,13 @@ impl MediaStore {
         let mut kind: Option<VideoKind> = None;
         let mut size: u64 = 0;
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| IngestError::Interrupted(e.to_string()))?;
+            let chunk = chunk.map_err(|e| {
+                if crate::serve::is_stalled(&e) {
+                    IngestError::Stalled
+                } else {
+                    IngestError::Interrupted(e.to_string())
+                }
+            })?;
             size += chunk.len() as u64;
             if size > limit {
                 return Err(too_large());
