@@ -38,17 +38,6 @@ impl JobWaker {
     }
 }
 
-/// Deletes a recording's media (file or object) once the store has let go
-/// of it; the server provides it as Leptos context.
-#[derive(Clone)]
-pub struct MediaRemover(pub Arc<dyn Fn(String) + Send + Sync>);
-
-impl MediaRemover {
-    pub fn remove(&self, media_key: String) {
-        (self.0)(media_key)
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("already exists: {0}")]
@@ -104,6 +93,22 @@ pub struct NewRecording {
     pub media_key: String,
     pub content_type: String,
     pub size_bytes: i64,
+    /// The deletion scheduled for the media before it was stored, which
+    /// the new recording takes back ([`Store::schedule_media_deletion`]).
+    pub pending: Option<PendingMedia>,
+}
+
+/// A media file stored (or about to be) that no recording has claimed yet:
+/// it is deleted when its time comes, unless a recording claims it first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingMedia(pub i64);
+
+/// A media file to delete, as the deletion queue's job reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaDeletion {
+    pub key: String,
+    /// A current recording uses the file after all: nothing to delete.
+    pub in_use: bool,
 }
 
 /// A share with its comments and current recipients.
@@ -176,12 +181,16 @@ pub struct EmailStatus {
 pub enum Queue {
     /// Sending an email: a recipient's link, or "opened" to the sender.
     Email,
+    /// Deleting a media file (a deleted recording's, or an upload no
+    /// recording claimed).
+    MediaDeletion,
 }
 
 impl Queue {
     pub fn key(self) -> &'static str {
         match self {
             Self::Email => "email",
+            Self::MediaDeletion => "media_deletion",
         }
     }
 }
@@ -412,9 +421,14 @@ pub trait Store: Send + Sync + 'static {
     /// One recording, only if `owner` owns it.
     async fn recording_of(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<Recording>>;
     /// Deletes the rep's recording: every link to it is revoked at once and
-    /// it leaves every list; its shares stay as history. Returns its media
-    /// key for the caller to delete, `None` when it is not theirs.
-    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<String>>;
+    /// it leaves every list; its shares stay as history; its media is queued
+    /// for deletion. `false` when it is not theirs.
+    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<bool>;
+    /// Queues the deletion of media `key` for `at`, unless a recording
+    /// claims it first (give the result to [`NewRecording::pending`]).
+    async fn schedule_media_deletion(&self, key: &str, at: Timestamp) -> StoreResult<PendingMedia>;
+    /// The media files of these deletions (the subjects of their jobs).
+    async fn media_deletions(&self, ids: &[i64]) -> StoreResult<HashMap<i64, MediaDeletion>>;
 
     // Shares. Every method takes the sender and touches only that sender's
     // shares: another rep's ids behave as if they did not exist (`false` /

@@ -7,7 +7,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use app::{
-    clock::SystemClock,
+    clock::{SharedClock, SystemClock},
     domain::{NewPassword, RecipientName, RecordingTitle, ZoneName},
     store::{NewRecording, NewRep, StoreError},
 };
@@ -104,7 +104,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn import(config: Config, file: &Path, title: &str, owner: &str) -> anyhow::Result<()> {
     let title = RecordingTitle::parse(title).map_err(|e| anyhow::anyhow!("--title: {e}"))?;
-    let store = store::open(&config.database_url, Arc::new(SystemClock)).await?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    let store = store::open(&config.database_url, clock.clone()).await?;
     let Some(rep) = store.rep_by_email(&owner.trim().to_lowercase()).await? else {
         bail!("no rep with the email {owner}; create one with `server user add`");
     };
@@ -112,8 +113,13 @@ async fn import(config: Config, file: &Path, title: &str, owner: &str) -> anyhow
     let input = tokio::fs::File::open(file)
         .await
         .with_context(|| format!("cannot open {}", file.display()))?;
-    let ingested = media
-        .ingest(tokio_util::io::ReaderStream::new(input), u64::MAX)
+    let (ingested, pending) = media
+        .ingest(
+            tokio_util::io::ReaderStream::new(input),
+            u64::MAX,
+            &store,
+            clock.now(),
+        )
         .await
         .with_context(|| format!("cannot import {}", file.display()))?;
     let key = ingested.key.clone();
@@ -125,6 +131,7 @@ async fn import(config: Config, file: &Path, title: &str, owner: &str) -> anyhow
             media_key: ingested.key,
             content_type: ingested.content_type.into(),
             size_bytes: ingested.size_bytes as i64,
+            pending: Some(pending),
         })
         .await;
     match created {

@@ -29,10 +29,12 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
             password_hash: None,
         })
         .await?;
-    let ingested = media
+    let (ingested, pending) = media
         .ingest(
             futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(DEMO_RECORDING))]),
             u64::MAX,
+            store,
+            jiff::Timestamp::now(),
         )
         .await?;
     store
@@ -43,6 +45,7 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
             media_key: ingested.key,
             content_type: ingested.content_type.into(),
             size_bytes: ingested.size_bytes as i64,
+            pending: Some(pending),
         })
         .await?;
     tracing::info!(

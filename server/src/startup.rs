@@ -31,9 +31,13 @@ use crate::{
     demo,
     jobs::{Runner, RunnerHandle},
     mail::{Transport, delivery::Email},
+    media::{DeleteMedia, MediaStore},
     state::AppState,
     store,
 };
+
+/// How long an unfinished upload is kept before a start removes it.
+const UNFINISHED_UPLOADS_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// A server bound to its address, ready to run.
 pub struct Application {
@@ -47,10 +51,16 @@ pub struct Application {
 struct Workers {
     /// `None` when email is not set up.
     email: Option<RunnerHandle>,
+    media_deletion: RunnerHandle,
 }
 
 impl Workers {
-    fn start(config: &Config, store: &SharedStore, clock: &SharedClock) -> anyhow::Result<Self> {
+    fn start(
+        config: &Config,
+        store: &SharedStore,
+        clock: &SharedClock,
+        media: &Arc<MediaStore>,
+    ) -> anyhow::Result<Self> {
         let transport = match (config.mail(), &config.smtp_url) {
             (MailSetup::Smtp, Some(url)) => Some(Transport::smtp(url).map_err(|e| {
                 anyhow::anyhow!("cannot use SMTP_URL {}: {e}", crate::config::redacted(url))
@@ -73,17 +83,29 @@ impl Workers {
             );
             Runner::new(handler, store.clone(), clock.clone(), config.job_timing).start()
         });
-        Ok(Self { email })
+        let media_deletion = Runner::new(
+            DeleteMedia::new(store.clone(), media.clone()),
+            store.clone(),
+            clock.clone(),
+            config.job_timing,
+        )
+        .start();
+        Ok(Self {
+            email,
+            media_deletion,
+        })
     }
 
     fn waker(&self) -> JobWaker {
         let email = self.email.as_ref().map(RunnerHandle::waker);
+        let media_deletion = self.media_deletion.waker();
         JobWaker(Arc::new(move |queue| match queue {
             Queue::Email => {
                 if let Some(email) = &email {
                     email.notify_one();
                 }
             }
+            Queue::MediaDeletion => media_deletion.notify_one(),
         }))
     }
 
@@ -92,6 +114,7 @@ impl Workers {
         if let Some(email) = self.email {
             email.stop().await;
         }
+        self.media_deletion.stop().await;
     }
 }
 
@@ -102,7 +125,13 @@ impl Application {
         let clock: SharedClock = Arc::new(SystemClock);
         let (store, sessions) =
             store::open_with_sessions(&config.database_url, clock.clone()).await?;
-        let media = crate::media::open(&config)?;
+        let media = Arc::new(crate::media::open(&config)?);
+        // Uploads a crash cut short: gone after a day.
+        match media.remove_unfinished(UNFINISHED_UPLOADS_KEPT).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed unfinished uploads"),
+            Err(error) => tracing::warn!(%error, "could not look for unfinished uploads"),
+        }
         if config.demo_mode {
             demo::seed_if_empty(&store, &media).await?;
             demo::set_demo_password(&store, config.demo_password.as_deref()).await?;
@@ -117,11 +146,11 @@ impl Application {
             })?;
         let mut leptos_options = leptos_options(&config);
         leptos_options.site_addr = listener.local_addr()?;
-        let workers = Workers::start(&config, &store, &clock)?;
+        let workers = Workers::start(&config, &store, &clock, &media)?;
         let state = AppState {
             leptos_options,
             store,
-            media: Arc::new(media),
+            media,
             clock,
             jobs: workers.waker(),
             link_misses: Arc::default(),
@@ -192,22 +221,12 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
         max_recipients: config.max_recipients,
         can_email: config.mail() != MailSetup::Off,
     };
-    let media = state.media.clone();
-    let media_remover = app::store::MediaRemover(Arc::new(move |key: String| {
-        let media = media.clone();
-        tokio::spawn(async move {
-            if let Err(error) = media.remove(&key).await {
-                tracing::warn!(%error, key, "could not delete a deleted recording's media");
-            }
-        });
-    }));
     let context = move || {
         provide_context(store.clone());
         provide_context(clock.clone());
         provide_context(links.clone());
         provide_context(jobs.clone());
         provide_context(password_guard.clone());
-        provide_context(media_remover.clone());
         provide_context(live_reload);
         provide_context(public_url.clone());
         provide_context(setup);

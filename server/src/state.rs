@@ -49,6 +49,7 @@ pub struct ViewerState {
 pub struct UploadState {
     pub store: SharedStore,
     pub media: Arc<MediaStore>,
+    pub clock: SharedClock,
     pub max_upload_bytes: u64,
 }
 
@@ -90,6 +91,7 @@ impl FromRef<AppState> for UploadState {
         Self {
             store: state.store.clone(),
             media: state.media.clone(),
+            clock: state.clock.clone(),
             max_upload_bytes: state.max_upload_bytes,
         }
     }

@@ -82,7 +82,12 @@ pub async fn upload_recording(
     }
 
     let mut body = body.into_data_stream();
-    let ingested = match state.media.ingest(&mut body, limit).await {
+    let now = state.clock.now();
+    let (ingested, pending) = match state
+        .media
+        .ingest(&mut body, limit, &state.store, now)
+        .await
+    {
         Ok(ingested) => ingested,
         Err(error) => {
             // Clients read the answer only once they have sent their body:
@@ -113,6 +118,7 @@ pub async fn upload_recording(
         media_key: ingested.key.clone(),
         content_type: ingested.content_type.to_string(),
         size_bytes: ingested.size_bytes as i64,
+        pending: Some(pending),
     };
     match state.store.create_recording(new).await {
         Ok(recording) => {

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{DEMO, api::*, spawn_app, spawn_app_with};
+use common::{DEMO, TestApp, api::*, spawn_app, spawn_app_with};
 use jiff::{Timestamp, ToSpan};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
@@ -892,4 +892,60 @@ async fn guessing_link_codes_is_cut_off_per_client() {
         "another client has its own allowance"
     );
     assert_eq!(get(&app, &paths[0]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn revoking_a_link_stops_a_video_already_streaming() {
+    use futures::StreamExt;
+
+    let app = spawn_app().await;
+    let (share, paths) = shared_with(&app, &["Ada"]).await;
+    // A long recording: the demo's file grown to 64 MB on disk.
+    for file in app.media_files() {
+        let mut bytes = std::fs::read(&file).unwrap();
+        bytes.resize(64 << 20, 0);
+        std::fs::write(&file, bytes).unwrap();
+    }
+    let response = get(&app, &format!("{}/video", paths[0])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.bytes_stream();
+    let mut received = 0usize;
+    while received < (1 << 20) {
+        received += body.next().await.unwrap().unwrap().len();
+    }
+
+    let recipient = links(&share)[0].0.clone();
+    let ada = by_recipient_id(&app, share_id(&share), &recipient).await;
+    ok(
+        &app,
+        "shares/revoke",
+        json!({ "share_id": share_id(&share), "recipient_id": ada }),
+    )
+    .await;
+    // Past the next check, the stream ends before the file does.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let mut ended_early = false;
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(chunk) => received += chunk.len(),
+            Err(_) => {
+                ended_early = true;
+                break;
+            }
+        }
+    }
+    assert!(ended_early, "the stream was cut off");
+    assert!(received < 48 << 20, "{} MB came", received >> 20);
+}
+
+/// The id of `share`'s recipient with `email`.
+async fn by_recipient_id(app: &TestApp, share: i64, email: &str) -> i64 {
+    let activity = ok(app, "shares/activity", json!({ "share_id": share })).await;
+    activity["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["email"] == email)
+        .and_then(|r| r["id"].as_i64())
+        .unwrap()
 }

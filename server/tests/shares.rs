@@ -529,3 +529,60 @@ async fn large_report_bodies_are_refused_before_the_link_is_looked_up() {
         }
     }
 }
+
+/// The media-deletion job's state, attempts and last error.
+async fn media_deletion_job(app: &TestApp) -> Option<(String, i64, Option<String>)> {
+    sqlx::query_as(
+        "SELECT status, attempts, last_error FROM jobs WHERE queue = 'media_deletion' \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(&db(app).await)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_media_deletion_that_fails_is_retried_until_it_is_done() {
+    let app = spawn_app().await;
+    let recording = demo_recording(&app).await;
+    // The file cannot be removed for now: a folder stands in its place.
+    let file = app.media_files().pop().unwrap();
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    std::fs::write(file.join("in the way"), b"x").unwrap();
+
+    let deleted = app
+        .client
+        .post(app.url("/api/recordings/delete"))
+        .form(&[("id", recording.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let job = media_deletion_job(&app).await;
+        if let Some((state, attempts, error)) = &job
+            && state == "queued"
+            && *attempts >= 2
+        {
+            assert!(error.is_some(), "{job:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{job:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Out of the way: a later attempt succeeds.
+    std::fs::remove_dir_all(&file).unwrap();
+    std::fs::write(&file, b"the recording").unwrap();
+    loop {
+        let job = media_deletion_job(&app).await;
+        if job.as_ref().is_some_and(|(state, _, _)| state == "done") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{job:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!file.exists(), "the file is gone");
+}

@@ -78,6 +78,7 @@ impl Fixture {
                 media_key: format!("{}-{title}", owner.get()),
                 content_type: "video/webm".into(),
                 size_bytes: 1_000,
+                pending: None,
             })
             .await
             .unwrap()
@@ -206,16 +207,80 @@ async fn recordings_are_listed_newest_first_and_only_to_their_owner() {
     let listed: Vec<_> = f.store.recordings_of(ada.id).await.unwrap();
     assert_eq!(listed, vec![second.clone(), first.clone()]);
     assert_eq!(f.store.recording_of(bob.id, first.id).await.unwrap(), None);
-    assert_eq!(
-        f.store.delete_recording(bob.id, first.id).await.unwrap(),
-        None
-    );
+    assert!(!f.store.delete_recording(bob.id, first.id).await.unwrap());
 
-    assert_eq!(
-        f.store.delete_recording(ada.id, first.id).await.unwrap(),
-        Some(first.media_key.clone())
-    );
+    assert!(f.store.delete_recording(ada.id, first.id).await.unwrap());
     assert_eq!(f.store.recordings_of(ada.id).await.unwrap(), vec![second]);
+    // Its media is queued for deletion, due now.
+    let now = f.clock.now();
+    let jobs = f
+        .store
+        .claim_jobs(
+            Queue::MediaDeletion,
+            now,
+            now + SignedDuration::from_secs(30),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let deletions = f.store.media_deletions(&[jobs[0].subject]).await.unwrap();
+    assert_eq!(
+        deletions[&jobs[0].subject],
+        MediaDeletion {
+            key: first.media_key.clone(),
+            in_use: false
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stored_file_is_deleted_unless_its_recording_claims_it() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let later = f.clock.now() + SignedDuration::from_hours(1);
+    let claimed = f
+        .store
+        .schedule_media_deletion("claimed.webm", later)
+        .await
+        .unwrap();
+    let orphan = f
+        .store
+        .schedule_media_deletion("orphan.webm", later)
+        .await
+        .unwrap();
+    f.store
+        .create_recording(NewRecording {
+            owner_id: ada.id,
+            title: RecordingTitle::parse("Kept").unwrap(),
+            duration_ms: 1_000,
+            media_key: "claimed.webm".into(),
+            content_type: "video/webm".into(),
+            size_bytes: 10,
+            pending: Some(claimed),
+        })
+        .await
+        .unwrap();
+    // Nothing is due before the hour is up; then only the orphan.
+    let now = f.clock.now();
+    assert!(
+        f.store
+            .claim_jobs(Queue::MediaDeletion, now, now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let jobs = f
+        .store
+        .claim_jobs(Queue::MediaDeletion, later, later, 10)
+        .await
+        .unwrap();
+    let subjects: Vec<i64> = jobs.iter().map(|job| job.subject).collect();
+    assert_eq!(subjects, vec![orphan.0]);
+    assert_eq!(
+        f.store.media_deletions(&subjects).await.unwrap()[&orphan.0].key,
+        "orphan.webm"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -45,13 +45,13 @@ pub async fn get_recording(id: RecordingId) -> Result<Option<RecordingSummary>, 
 #[server(endpoint = "recordings/delete")]
 pub async fn delete_recording(id: RecordingId) -> Result<(), ApiError> {
     use super::ssr::{Ctx, answer, found};
+    use crate::store::Queue;
 
     answer(async move {
         let ctx = Ctx::load().await?;
-        let media_key = found(ctx.store.delete_recording(ctx.rep.id, id).await)?;
-        if let Some(media) = use_context::<crate::store::MediaRemover>() {
-            media.remove(media_key);
-        }
+        found(ctx.store.delete_recording(ctx.rep.id, id).await)?;
+        // Its media goes by a job, retried until it is gone.
+        ctx.wake(Queue::MediaDeletion);
         Ok(())
     })
     .await

@@ -4,11 +4,15 @@
 
 mod object;
 
+mod deletion;
+pub use deletion::DeleteMedia;
+
 use std::{
     io,
     path::{Path, PathBuf},
 };
 
+use app::store::{PendingMedia, SharedStore};
 use axum::body::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
@@ -25,6 +29,34 @@ const SNIFF_BYTES: usize = 8 * 1024;
 pub struct MediaStore {
     dir: PathBuf,
     bucket: Option<Bucket>,
+}
+
+/// How long a stored file may wait for its recording before it is deleted
+/// (the recording comes at once, unless the process died in between).
+pub const UNCLAIMED_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+/// Where an upload is written while it arrives and is checked.
+const INCOMING: &str = ".incoming-";
+
+/// An upload written and checked, waiting to be stored under `key`.
+/// Dropped, its file is deleted (it was stored, or it is unwanted).
+pub struct Received {
+    partial: PathBuf,
+    key: String,
+    checked: Checked,
+}
+
+impl Received {
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        // Gone already when it was renamed into place.
+        let _ = std::fs::remove_file(&self.partial);
+    }
 }
 
 /// A file that was taken in and is ready to be recorded in the store.
@@ -98,36 +130,87 @@ impl MediaStore {
 
     /// Writes `body` to the media directory chunk by chunk (never holding the
     /// whole file in memory), refusing it as soon as it passes `limit` bytes or
-    /// its first bytes are not WebM or MP4, then reads its duration and
-    /// stores it (in the bucket, streamed from the file, when there is one).
-    /// Nothing is left behind when it is refused.
-    pub async fn ingest<S, E>(&self, body: S, limit: u64) -> Result<Ingested, IngestError>
+    /// its first bytes are not WebM or MP4, then reads its duration. Nothing
+    /// is left behind when it is refused; the [`Received`] file goes when it
+    /// is dropped, unless [`MediaStore::keep`] stored it.
+    pub async fn receive<S, E>(&self, body: S, limit: u64) -> Result<Received, IngestError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::error::Error + 'static,
     {
-        let partial = self.dir.join(format!(".incoming-{}", uuid::Uuid::new_v4()));
-        let result = match self.write_and_check(body, limit, &partial).await {
-            Ok(checked) => self.keep(&partial, checked).await,
-            Err(error) => Err(error),
-        };
-        // Gone already when it was renamed into place.
-        let _ = tokio::fs::remove_file(&partial).await;
-        result
+        let partial = self.dir.join(format!("{INCOMING}{}", uuid::Uuid::new_v4()));
+        match self.write_and_check(body, limit, &partial).await {
+            Ok(checked) => Ok(Received {
+                key: format!("{}.{}", uuid::Uuid::new_v4(), checked.kind.extension()),
+                partial,
+                checked,
+            }),
+            Err(error) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                Err(error)
+            }
+        }
     }
 
-    async fn keep(&self, partial: &Path, checked: Checked) -> Result<Ingested, IngestError> {
-        let key = format!("{}.{}", uuid::Uuid::new_v4(), checked.kind.extension());
+    /// Stores a received file under its key (in the bucket, streamed from the
+    /// file, when there is one).
+    pub async fn keep(&self, received: Received) -> Result<Ingested, IngestError> {
         match &self.bucket {
-            Some(bucket) => bucket.put_file(partial, &key).await?,
-            None => tokio::fs::rename(partial, self.path_of(&key)).await?,
+            Some(bucket) => bucket.put_file(&received.partial, &received.key).await?,
+            None => tokio::fs::rename(&received.partial, self.path_of(&received.key)).await?,
         }
         Ok(Ingested {
-            key,
-            content_type: checked.kind.content_type(),
-            size_bytes: checked.size,
-            duration_ms: checked.duration_ms,
+            key: received.key.clone(),
+            content_type: received.checked.kind.content_type(),
+            size_bytes: received.checked.size,
+            duration_ms: received.checked.duration_ms,
         })
+    }
+
+    /// Receives and stores a new recording's file, its deletion scheduled
+    /// first (for [`UNCLAIMED_GRACE`] later), so a crash between storing it
+    /// and recording it leaves no orphan: the recording, created with the
+    /// returned [`PendingMedia`], takes the deletion back.
+    pub async fn ingest<S, E>(
+        &self,
+        body: S,
+        limit: u64,
+        store: &SharedStore,
+        now: jiff::Timestamp,
+    ) -> Result<(Ingested, PendingMedia), IngestError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + 'static,
+    {
+        let received = self.receive(body, limit).await?;
+        let pending = store
+            .schedule_media_deletion(&received.key, now + UNCLAIMED_GRACE)
+            .await
+            .map_err(|e| IngestError::Io(io::Error::other(e.to_string())))?;
+        Ok((self.keep(received).await?, pending))
+    }
+
+    /// Removes uploads that never finished (a crash mid-upload) and are
+    /// older than `age`.
+    pub async fn remove_unfinished(&self, age: std::time::Duration) -> io::Result<usize> {
+        let mut removed = 0;
+        let mut entries = tokio::fs::read_dir(&self.dir).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with(INCOMING) {
+                continue;
+            }
+            let old = entry
+                .metadata()
+                .await?
+                .modified()?
+                .elapsed()
+                .is_ok_and(|elapsed| elapsed > age);
+            if old && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     async fn write_and_check<S, E>(
@@ -372,7 +455,10 @@ mod tests {
     async fn a_webm_in_small_chunks_is_stored_with_its_duration() {
         let dir = tempfile::tempdir().unwrap();
         let media = MediaStore::new(dir.path()).unwrap();
-        let ingested = media.ingest(chunks(DEMO, 1000), u64::MAX).await.unwrap();
+        let ingested = media
+            .keep(media.receive(chunks(DEMO, 1000), u64::MAX).await.unwrap())
+            .await
+            .unwrap();
         assert_eq!(ingested.content_type, "video/webm");
         assert_eq!(ingested.size_bytes, DEMO.len() as u64);
         assert!(
@@ -407,15 +493,15 @@ mod tests {
         let media = MediaStore::new(dir.path()).unwrap();
         let text = b"just some text, not a video at all".repeat(1000);
         assert!(matches!(
-            media.ingest(chunks(&text, 4096), u64::MAX).await,
+            media.receive(chunks(&text, 4096), u64::MAX).await,
             Err(IngestError::NotVideo)
         ));
         assert!(matches!(
-            media.ingest(chunks(DEMO, 4096), 10_000).await,
+            media.receive(chunks(DEMO, 4096), 10_000).await,
             Err(IngestError::TooLarge { .. })
         ));
         assert!(matches!(
-            media.ingest(chunks(b"", 1), u64::MAX).await,
+            media.receive(chunks(b"", 1), u64::MAX).await,
             Err(IngestError::Empty)
         ));
         assert!(stored_files(dir.path()).is_empty());

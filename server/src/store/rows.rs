@@ -13,6 +13,8 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 /// A row of either backend, read by column name.
 pub trait StoreRow {
     fn int(&self, column: &str) -> i64;
+    /// A boolean expression's value: `true`/`false` on PostgreSQL, 1/0 on SQLite.
+    fn flag(&self, column: &str) -> bool;
     fn maybe_int(&self, column: &str) -> Option<i64>;
     fn text(&self, column: &str) -> String;
     fn maybe_text(&self, column: &str) -> Option<String>;
@@ -24,9 +26,15 @@ where
     for<'c> &'c str: ColumnIndex<R>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
     fn int(&self, column: &str) -> i64 {
         self.get(column)
+    }
+    fn flag(&self, column: &str) -> bool {
+        self.try_get::<bool, _>(column)
+            .or_else(|_| self.try_get::<i64, _>(column).map(|n| n != 0))
+            .unwrap_or(false)
     }
     fn maybe_int(&self, column: &str) -> Option<i64> {
         self.get(column)

@@ -162,6 +162,34 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Queues the deletion of media `key`, due at `at` (ms).
+    async fn queue_media_deletion(
+        &self,
+        conn: &mut AnyConnection,
+        key: &str,
+        at: i64,
+    ) -> StoreResult<PendingMedia> {
+        let deletion: i64 = sqlx::query_scalar(
+            "INSERT INTO media_deletions (media_key, created_at_ms) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(key)
+        .bind(self.now_ms())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO jobs (queue, subject_id, run_at_ms, created_at_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(Queue::MediaDeletion.key())
+        .bind(deletion)
+        .bind(at)
+        .bind(self.now_ms())
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+        Ok(PendingMedia(deletion))
+    }
+
     /// Queues the job that sends email `email`.
     async fn queue_email(&self, conn: &mut AnyConnection, email: i64, now: i64) -> StoreResult<()> {
         sqlx::query(
@@ -297,6 +325,7 @@ impl Store for SqlStore {
     }
 
     async fn create_recording(&self, recording: NewRecording) -> StoreResult<Recording> {
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "INSERT INTO recordings (owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {RECORDING_COLUMNS}"
@@ -308,9 +337,24 @@ impl Store for SqlStore {
         .bind(&recording.media_key)
         .bind(&recording.content_type)
         .bind(recording.size_bytes)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
+        // The recording claims its media: its pending deletion is off.
+        if let Some(PendingMedia(deletion)) = recording.pending {
+            sqlx::query("DELETE FROM jobs WHERE queue = $1 AND subject_id = $2")
+                .bind(Queue::MediaDeletion.key())
+                .bind(deletion)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            sqlx::query("DELETE FROM media_deletions WHERE id = $1")
+                .bind(deletion)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
         Ok(recording_from(&row))
     }
 
@@ -338,7 +382,7 @@ impl Store for SqlStore {
         Ok(row.as_ref().map(recording_from))
     }
 
-    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<String>> {
+    async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<bool> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let key: Option<String> = sqlx::query_scalar(
@@ -351,19 +395,56 @@ impl Store for SqlStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
-        if key.is_some() {
-            sqlx::query(
-                "UPDATE links SET revoked_at_ms = $1 WHERE revoked_at_ms IS NULL AND recipient_id IN \
-                 (SELECT r.id FROM recipients r JOIN shares s ON s.id = r.share_id WHERE s.recording_id = $2)",
-            )
-            .bind(now)
-            .bind(id.get())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
+        let Some(key) = key else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE links SET revoked_at_ms = $1 WHERE revoked_at_ms IS NULL AND recipient_id IN \
+             (SELECT r.id FROM recipients r JOIN shares s ON s.id = r.share_id WHERE s.recording_id = $2)",
+        )
+        .bind(now)
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        self.queue_media_deletion(&mut tx, &key, now).await?;
         tx.commit().await.map_err(backend)?;
-        Ok(key)
+        Ok(true)
+    }
+
+    async fn schedule_media_deletion(&self, key: &str, at: Timestamp) -> StoreResult<PendingMedia> {
+        let mut tx = self.begin_write().await?;
+        let deletion = self
+            .queue_media_deletion(&mut tx, key, at.as_millisecond())
+            .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(deletion)
+    }
+
+    async fn media_deletions(&self, ids: &[i64]) -> StoreResult<HashMap<i64, MediaDeletion>> {
+        let mut deletions = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT d.id, d.media_key, EXISTS (SELECT 1 FROM recordings r \
+                 WHERE r.media_key = d.media_key AND r.deleted_at_ms IS NULL) AS in_use \
+                 FROM media_deletions d WHERE d.id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut select = sqlx::query(&sql);
+            for id in chunk {
+                select = select.bind(*id);
+            }
+            for row in select.fetch_all(&self.pool).await.map_err(backend)? {
+                deletions.insert(
+                    row.int("id"),
+                    MediaDeletion {
+                        key: row.text("media_key"),
+                        in_use: row.flag("in_use"),
+                    },
+                );
+            }
+        }
+        Ok(deletions)
     }
 
     async fn open_draft(&self, new: NewShare) -> StoreResult<ShareId> {
