@@ -25,6 +25,8 @@ pub struct Config {
     pub short_link_url: Url,
     /// SMTP server for outgoing mail; `None` keeps mail in the dev mailbox.
     pub smtp_url: Option<Url>,
+    /// How long one step with the SMTP server (connecting, one message) may take.
+    pub smtp_timeout: std::time::Duration,
     pub mail_from: Mailbox,
     /// Where recordings are kept, or (with `media_url`) checked on upload.
     pub media_dir: PathBuf,
@@ -120,6 +122,13 @@ pub const KEYS: &[Key] = &[
         default: None,
         default_words: Some("unset: the dev mailbox in demo mode, else no email"),
         help: "mail server for outgoing email, e.g. smtp://127.0.0.1:2525 or smtps://user:pass@host",
+    },
+    Key {
+        env: "SMTP_TIMEOUT_SECONDS",
+        file: "smtp_timeout_seconds",
+        default: Some("15"),
+        default_words: None,
+        help: "how long connecting to the mail server, or sending it one message, may take before the attempt fails and is retried",
     },
     Key {
         env: "MAIL_FROM",
@@ -336,6 +345,9 @@ impl Config {
                 .unwrap_or_else(|| public_url.clone()),
             public_url,
             smtp_url: source.optional("SMTP_URL", parse_smtp_url)?,
+            smtp_timeout: std::time::Duration::from_secs(
+                source.require("SMTP_TIMEOUT_SECONDS", |v| positive(v, "seconds"))?,
+            ),
             mail_from: source.require("MAIL_FROM", |v| {
                 v.parse::<Mailbox>()
                     .map_err(|e| format!("not an email address with an optional name ({e})"))

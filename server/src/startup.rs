@@ -62,9 +62,11 @@ impl Workers {
         media: &Arc<MediaStore>,
     ) -> anyhow::Result<Self> {
         let transport = match (config.mail(), &config.smtp_url) {
-            (MailSetup::Smtp, Some(url)) => Some(Transport::smtp(url).map_err(|e| {
-                anyhow::anyhow!("cannot use SMTP_URL {}: {e}", crate::config::redacted(url))
-            })?),
+            (MailSetup::Smtp, Some(url)) => {
+                Some(Transport::smtp(url, config.smtp_timeout).map_err(|e| {
+                    anyhow::anyhow!("cannot use SMTP_URL {}: {e}", crate::config::redacted(url))
+                })?)
+            }
             (MailSetup::DevMailbox, _) => Some(Transport::Mailbox(store.clone(), clock.clone())),
             _ => {
                 tracing::warn!(

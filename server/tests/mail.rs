@@ -214,6 +214,29 @@ async fn an_smtp_outage_loses_nothing_and_sends_nothing_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mail_server_that_stops_answering_holds_up_only_that_email() {
+    let smtp = SmtpServer::start_with(&["--hang-domain", "stuck.example"]).await;
+    let app = spawn_app_with(&[("SMTP_URL", &smtp.url()), ("SMTP_TIMEOUT_SECONDS", "2")]).await;
+    let id = share_to(&app, 5).await;
+    add_recipient(&app, id, "Stuck", "stuck@stuck.example").await;
+    assert_eq!(send(&app, id).await, 6);
+
+    // The others go out while the server sits on that one.
+    smtp.wait_for(5).await;
+    let share = wait_for_share(&app, id, "the stuck email is retried", |s| {
+        deliveries(s)["stuck@stuck.example"]["retrying"]
+            .as_str()
+            .is_some_and(|why| why.contains("timed out after 2 s"))
+    })
+    .await;
+    let sent = deliveries(&share)
+        .values()
+        .filter(|d| d["state"] == "sent")
+        .count();
+    assert_eq!(sent, 5, "{share}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_crash_during_delivery_loses_nothing() {
     // A slow server: each message takes 0.3 s, so the crash comes mid-way.
     let smtp = SmtpServer::start_with(&["--delay", "0.3"]).await;

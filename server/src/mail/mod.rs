@@ -29,8 +29,12 @@ pub enum Transport {
 }
 
 impl Transport {
-    pub fn smtp(url: &Url) -> anyhow::Result<Self> {
-        Ok(Self::Smtp(SmtpSender::from_url(url, CONCURRENCY)?))
+    pub fn smtp(url: &Url, step_timeout: std::time::Duration) -> anyhow::Result<Self> {
+        Ok(Self::Smtp(SmtpSender::from_url(
+            url,
+            CONCURRENCY,
+            step_timeout,
+        )?))
     }
 
     /// Sends `email`. The dev mailbox records it as sent at once; SMTP

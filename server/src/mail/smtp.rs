@@ -28,10 +28,6 @@ use tokio::{
 };
 use url::Url;
 
-/// Each step (connecting, one message) must finish within this, or the
-/// attempt fails and is retried later.
-const STEP_TIMEOUT: Duration = Duration::from_secs(15);
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Security {
     /// `smtp://host`: plain text (a relay on the same machine or network).
@@ -53,6 +49,9 @@ pub struct SmtpSender {
     hello: ClientId,
     idle: Mutex<Vec<AsyncSmtpConnection>>,
     keep_idle: usize,
+    /// Each step (connecting, one message) must finish within this, or the
+    /// attempt fails and is retried later (`SMTP_TIMEOUT_SECONDS`).
+    step_timeout: Duration,
 }
 
 /// Why a message was not sent: the server's answer, or what went wrong on
@@ -74,9 +73,9 @@ impl From<lettre::transport::smtp::Error> for SendError {
     }
 }
 
-fn timed_out(what: &str) -> SendError {
+fn timed_out(what: &str, after: Duration) -> SendError {
     SendError {
-        message: format!("{what} timed out after {} s", STEP_TIMEOUT.as_secs()),
+        message: format!("{what} timed out after {} s", after.as_secs()),
         permanent: false,
     }
 }
@@ -84,7 +83,7 @@ fn timed_out(what: &str) -> SendError {
 impl SmtpSender {
     /// Reads `smtp://[user:password@]host[:port][?tls=required|opportunistic]`
     /// or `smtps://[user:password@]host[:port]`, the way lettre does.
-    pub fn from_url(url: &Url, keep_idle: usize) -> anyhow::Result<Self> {
+    pub fn from_url(url: &Url, keep_idle: usize, step_timeout: Duration) -> anyhow::Result<Self> {
         let tls = url
             .query_pairs()
             .find(|(key, _)| key == "tls")
@@ -124,13 +123,15 @@ impl SmtpSender {
             hello: ClientId::default(),
             idle: Mutex::new(Vec::new()),
             keep_idle,
+            step_timeout,
         })
     }
 
     /// Sends one message, on an idle connection if there is one.
     pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), SendError> {
         if let Some(mut connection) = self.take_idle() {
-            match tokio::time::timeout(STEP_TIMEOUT, connection.send(envelope, message)).await {
+            match tokio::time::timeout(self.step_timeout, connection.send(envelope, message)).await
+            {
                 Ok(Ok(_)) => {
                     self.keep(connection);
                     return Ok(());
@@ -141,12 +142,12 @@ impl SmtpSender {
                 Ok(Err(_)) | Err(_) => {}
             }
         }
-        let mut connection = tokio::time::timeout(STEP_TIMEOUT, self.connect())
+        let mut connection = tokio::time::timeout(self.step_timeout, self.connect())
             .await
-            .map_err(|_| timed_out("connecting"))??;
-        tokio::time::timeout(STEP_TIMEOUT, connection.send(envelope, message))
+            .map_err(|_| timed_out("connecting", self.step_timeout))??;
+        tokio::time::timeout(self.step_timeout, connection.send(envelope, message))
             .await
-            .map_err(|_| timed_out("sending"))??;
+            .map_err(|_| timed_out("sending", self.step_timeout))??;
         self.keep(connection);
         Ok(())
     }
@@ -270,7 +271,7 @@ mod tests {
     use super::*;
 
     fn sender(url: &str) -> anyhow::Result<SmtpSender> {
-        SmtpSender::from_url(&url.parse().unwrap(), 8)
+        SmtpSender::from_url(&url.parse().unwrap(), 8, Duration::from_secs(15))
     }
 
     #[test]

@@ -2,9 +2,11 @@
 accepts in a Maildir, with the envelope recipients in an X-RcptTo header.
 
     python3 smtp_server.py PORT MAILDIR [--delay SECONDS] [--reject-domain DOMAIN]
+                                        [--hang-domain DOMAIN]
 
 --delay holds each message that long before accepting it (a slow server);
---reject-domain refuses recipients at DOMAIN for good (550). Prints
+--reject-domain refuses recipients at DOMAIN for good (550); --hang-domain
+never answers a recipient at DOMAIN (a server that stops talking). Prints
 "listening" once it accepts connections, then serves until killed.
 """
 
@@ -17,12 +19,15 @@ from aiosmtpd.handlers import Mailbox
 
 
 class TestMailbox(Mailbox):
-    def __init__(self, maildir, delay, reject_domain):
+    def __init__(self, maildir, delay, reject_domain, hang_domain):
         super().__init__(maildir)
         self.delay = delay
         self.reject_domain = reject_domain
+        self.hang_domain = hang_domain
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.hang_domain and address.lower().endswith("@" + self.hang_domain):
+            await asyncio.Event().wait()
         if self.reject_domain and address.lower().endswith("@" + self.reject_domain):
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
@@ -40,9 +45,10 @@ def main():
     parser.add_argument("maildir")
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--reject-domain", default=None)
+    parser.add_argument("--hang-domain", default=None)
     args = parser.parse_args()
     os.makedirs(os.path.dirname(os.path.abspath(args.maildir)), exist_ok=True)
-    handler = TestMailbox(args.maildir, args.delay, args.reject_domain)
+    handler = TestMailbox(args.maildir, args.delay, args.reject_domain, args.hang_domain)
     controller = Controller(handler, hostname="127.0.0.1", port=args.port)
     controller.start()
     print("listening", flush=True)
