@@ -190,8 +190,24 @@ pub async fn require_sign_in(
             let next: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
             Redirect::to(&format!("/signin?next={next}")).into_response()
         }
-        Err(error) => {
-            tracing::error!(%error, "could not read the session");
+        Err(error) => unavailable_or_failed(error),
+    }
+}
+
+/// A session that could not be read: its store (the database) is away for
+/// now (503, try again), or something else failed (500).
+pub fn unavailable_or_failed(error: AuthError) -> Response {
+    match error {
+        AuthError::Session(_) | AuthError::Store(app::store::StoreError::Unavailable(_)) => {
+            tracing::warn!(%error, "the database is unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server cannot reach its database just now. Please try again in a moment.",
+            )
+                .into_response()
+        }
+        other => {
+            tracing::error!(error = %other, "could not read the session");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

@@ -55,10 +55,7 @@ pub async fn upload_recording(
         Err(app::auth::AuthError::SignedOut) => {
             return refusal(StatusCode::UNAUTHORIZED, "Sign in to upload.");
         }
-        Err(error) => {
-            tracing::error!(%error, "could not read the session");
-            return refusal(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.");
-        }
+        Err(error) => return crate::signin::unavailable_or_failed(error),
     };
     let title = match RecordingTitle::parse(query.title.as_deref().unwrap_or("Untitled recording"))
     {
@@ -99,6 +96,13 @@ pub async fn upload_recording(
                 IngestError::NoDuration => StatusCode::UNPROCESSABLE_ENTITY,
                 IngestError::Interrupted(_) => StatusCode::BAD_REQUEST,
                 IngestError::Stalled => StatusCode::REQUEST_TIMEOUT,
+                IngestError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                    tracing::error!(error = %io, "no room for an upload");
+                    return refusal(
+                        StatusCode::INSUFFICIENT_STORAGE,
+                        "The server has no room for this file just now. Please try again later.",
+                    );
+                }
                 IngestError::Io(io) => {
                     tracing::error!(error = %io, "could not store an upload");
                     return refusal(

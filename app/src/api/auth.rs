@@ -39,7 +39,7 @@ pub async fn sign_in(
         if !guard.0.admit(&email, client) {
             return Err(ApiError::TooManyTries);
         }
-        let credentials = store.rep_credentials(&email).await.map_err(internal)?;
+        let credentials = store.rep_credentials(&email).await?;
         // Unknown emails are checked against a hash too, so both take as long.
         let (rep, hash) = match credentials {
             Some((rep, Some(hash))) => (Some(rep), hash),
@@ -60,7 +60,7 @@ pub async fn sign_in(
                 "This account is disabled. Ask whoever runs this server.",
             ));
         }
-        start_session(&parts, &rep).await.map_err(internal)?;
+        start_session(&parts, &rep).await?;
         let site = context::<PublicUrl>()?;
         leptos_axum::redirect(&safe_next(next.as_deref(), &site.0));
         Ok(())
@@ -75,7 +75,7 @@ pub async fn sign_out() -> Result<(), ApiError> {
 
     answer(async move {
         let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
-        crate::auth::end_session(&parts).await.map_err(internal)?;
+        crate::auth::end_session(&parts).await?;
         leptos_axum::redirect("/signin");
         Ok(())
     })

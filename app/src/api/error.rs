@@ -45,6 +45,9 @@ pub enum ApiError {
     WrongCredentials,
     #[error("Too many tries. Wait a minute, then try again.")]
     TooManyTries,
+    /// The server's database cannot be reached just now.
+    #[error("The server cannot reach its database just now. Please try again in a moment.")]
+    Unavailable,
     #[error("{0}")]
     Server(String),
 }

@@ -45,12 +45,7 @@ pub mod ssr {
         pub async fn load() -> Result<Self, ApiError> {
             let store = context::<SharedStore>()?;
             let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
-            let rep = current_rep(store.as_ref(), &parts)
-                .await
-                .map_err(|e| match e {
-                    AuthError::SignedOut => ApiError::SignedOut,
-                    other => internal(other),
-                })?;
+            let rep = current_rep(store.as_ref(), &parts).await?;
             Ok(Self {
                 store,
                 rep,
@@ -133,6 +128,7 @@ pub mod ssr {
                 ApiError::NotFound => http::StatusCode::NOT_FOUND,
                 ApiError::SignedOut | ApiError::WrongCredentials => http::StatusCode::UNAUTHORIZED,
                 ApiError::TooManyTries => http::StatusCode::TOO_MANY_REQUESTS,
+                ApiError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
                 ApiError::Server(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
             });
         }
@@ -141,7 +137,37 @@ pub mod ssr {
 
     /// `Ok(Some(x))` → `x`; `Ok(None)`/`Ok(false)` → not found.
     pub fn found<T: Found>(result: Result<T, StoreError>) -> Result<T::Value, ApiError> {
-        result.map_err(internal)?.found().ok_or(ApiError::NotFound)
+        result?.found().ok_or(ApiError::NotFound)
+    }
+
+    /// A session that cannot be read (its store is the database) or a store
+    /// that cannot be reached is a 503 the rep may retry.
+    impl From<AuthError> for ApiError {
+        fn from(error: AuthError) -> Self {
+            match error {
+                AuthError::SignedOut => ApiError::SignedOut,
+                AuthError::Session(cause) => {
+                    tracing::warn!(%cause, "the session store is unreachable");
+                    ApiError::Unavailable
+                }
+                AuthError::Store(error) => error.into(),
+                other => internal(other),
+            }
+        }
+    }
+
+    /// A store that cannot be reached is a 503 the rep may retry; any other
+    /// failure is logged and answered without internals.
+    impl From<StoreError> for ApiError {
+        fn from(error: StoreError) -> Self {
+            match error {
+                StoreError::Unavailable(cause) => {
+                    tracing::warn!(%cause, "the database is unreachable");
+                    ApiError::Unavailable
+                }
+                other => internal(other),
+            }
+        }
     }
 
     pub trait Found {

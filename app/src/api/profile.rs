@@ -19,7 +19,7 @@ pub async fn get_profile() -> Result<Profile, ApiError> {
 pub async fn save_profile(name: String, time_zone: String) -> Result<Profile, ApiError> {
     use super::{
         Field,
-        ssr::{Ctx, answer, back_to_page, internal},
+        ssr::{Ctx, answer, back_to_page},
     };
     use crate::domain::{RecipientError, RecipientName, ZoneName};
 
@@ -32,15 +32,11 @@ pub async fn save_profile(name: String, time_zone: String) -> Result<Profile, Ap
         let zone =
             ZoneName::parse(&time_zone).map_err(|e| ApiError::invalid(Field::TimeZone, e))?;
         let ctx = Ctx::load().await?;
-        ctx.store
-            .update_rep(ctx.rep.id, &name, &zone)
-            .await
-            .map_err(internal)?;
+        ctx.store.update_rep(ctx.rep.id, &name, &zone).await?;
         let rep = ctx
             .store
             .rep_by_id(ctx.rep.id)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or(ApiError::SignedOut)?;
         back_to_page("/settings", "profile");
         Ok(ssr::profile(&rep))
@@ -79,8 +75,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
         let hash = ctx
             .store
             .rep_credentials(&ctx.rep.email)
-            .await
-            .map_err(internal)?
+            .await?
             .and_then(|(_, hash)| hash)
             .unwrap_or_default();
         let matches = guard
@@ -102,10 +97,9 @@ pub async fn change_password(current: String, new: String) -> Result<(), ApiErro
         let epoch = ctx
             .store
             .set_password_hash(ctx.rep.id, &hash)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or(ApiError::SignedOut)?;
-        keep_session(&parts, epoch).await.map_err(internal)?;
+        keep_session(&parts, epoch).await?;
         back_to_page("/settings", "password");
         Ok(())
     })
@@ -120,9 +114,9 @@ pub async fn sign_out_everywhere() -> Result<(), ApiError> {
 
     answer(async move {
         let ctx = Ctx::load().await?;
-        ctx.store.end_sessions(ctx.rep.id).await.map_err(internal)?;
+        ctx.store.end_sessions(ctx.rep.id).await?;
         let parts: http::request::Parts = leptos_axum::extract().await.map_err(internal)?;
-        crate::auth::end_session(&parts).await.map_err(internal)?;
+        crate::auth::end_session(&parts).await?;
         leptos_axum::redirect("/signin");
         Ok(())
     })

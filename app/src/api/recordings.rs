@@ -8,15 +8,11 @@ use crate::{domain::RecordingId, views::RecordingSummary};
 /// Every recording the rep owns, newest first.
 #[server(endpoint = "recordings/list")]
 pub async fn list_recordings() -> Result<Vec<RecordingSummary>, ApiError> {
-    use super::ssr::{Ctx, answer, internal};
+    use super::ssr::{Ctx, answer};
 
     answer(async move {
         let ctx = Ctx::load().await?;
-        let recordings = ctx
-            .store
-            .recordings_of(ctx.rep.id)
-            .await
-            .map_err(internal)?;
+        let recordings = ctx.store.recordings_of(ctx.rep.id).await?;
         Ok(recordings.iter().map(|r| ctx.summary(r)).collect())
     })
     .await
@@ -26,15 +22,11 @@ pub async fn list_recordings() -> Result<Vec<RecordingSummary>, ApiError> {
 /// another rep owns it (the two look the same from outside).
 #[server(endpoint = "recordings/get")]
 pub async fn get_recording(id: RecordingId) -> Result<Option<RecordingSummary>, ApiError> {
-    use super::ssr::{Ctx, answer, internal};
+    use super::ssr::{Ctx, answer};
 
     answer(async move {
         let ctx = Ctx::load().await?;
-        let recording = ctx
-            .store
-            .recording_of(ctx.rep.id, id)
-            .await
-            .map_err(internal)?;
+        let recording = ctx.store.recording_of(ctx.rep.id, id).await?;
         Ok(recording.map(|r| ctx.summary(&r)))
     })
     .await

@@ -13,15 +13,11 @@ use crate::{
 /// The rep's sent shares, newest first.
 #[server(endpoint = "shares/list", input = Json)]
 pub async fn list_shares() -> Result<Vec<SentShareView>, ApiError> {
-    use super::ssr::{Ctx, answer, internal};
+    use super::ssr::{Ctx, answer};
 
     answer(async move {
         let ctx = Ctx::load().await?;
-        let shares = ctx
-            .store
-            .sent_shares(ctx.rep.id, None)
-            .await
-            .map_err(internal)?;
+        let shares = ctx.store.sent_shares(ctx.rep.id, None).await?;
         Ok(shares.iter().map(|s| ssr::sent_share(&ctx, s)).collect())
     })
     .await
@@ -127,7 +123,7 @@ mod ssr {
     use super::super::{
         ApiError,
         share_window::delivery,
-        ssr::{Ctx, found, internal},
+        ssr::{Ctx, found},
     };
     use crate::{
         domain::{ShareId, last_day_of, long_date, percent_watched},
@@ -169,8 +165,7 @@ mod ssr {
         let summary = ctx
             .store
             .sent_shares(ctx.rep.id, Some(share_id))
-            .await
-            .map_err(internal)?
+            .await?
             .pop()
             .ok_or(ApiError::NotFound)?;
         let recipients = found(ctx.store.share_activity(ctx.rep.id, share_id).await)?;

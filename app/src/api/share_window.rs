@@ -18,7 +18,7 @@ pub async fn open_share(
     recording_id: RecordingId,
     browser_time_zone: String,
 ) -> Result<ShareView, ApiError> {
-    use super::ssr::{Ctx, answer, found, internal, zone, zone_name};
+    use super::ssr::{Ctx, answer, found, zone, zone_name};
     use crate::{domain::Expiration, store::NewShare};
 
     answer(async move {
@@ -35,7 +35,7 @@ pub async fn open_share(
             expiration,
             time_zone,
         };
-        let id = ctx.store.open_draft(new).await.map_err(internal)?;
+        let id = ctx.store.open_draft(new).await?;
         ssr::view(&ctx, id).await
     })
     .await

@@ -21,6 +21,10 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+/// How long a request waits for a database connection before it fails
+/// (503): a database that is away makes requests fail quickly, not hang.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Whether `database_url` names a PostgreSQL database (else SQLite).
 pub fn is_postgres(database_url: &str) -> bool {
     Dialect::of(database_url) == Dialect::Postgres
@@ -54,6 +58,7 @@ pub async fn open_with_sessions(
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(2)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await?;
             sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
@@ -66,6 +71,7 @@ pub async fn open_with_sessions(
             let options = PgConnectOptions::from_str(database_url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(4)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await?;
             // sqlx holds an advisory lock while migrating, so processes
@@ -79,6 +85,7 @@ pub async fn open_with_sessions(
     sqlx::any::install_default_drivers();
     let pool = AnyPoolOptions::new()
         .max_connections(connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| Box::pin(async move { dialect.set_up(conn).await }))
         .connect(database_url)
         .await?;

@@ -54,6 +54,18 @@ pub fn backend(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_string())
         }
+        // The database cannot be reached (restarting, network down): the
+        // request fails for now, and the next one may well work.
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+        // PostgreSQL shutting down or starting up (class 57: operator intervention).
+        sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("57")) => {
+            StoreError::Unavailable(error.to_string())
+        }
         _ => StoreError::Backend(error.to_string()),
     }
 }

@@ -62,10 +62,11 @@ async fn check(
 ) -> Result<Box<LinkedShare>, Problem> {
     // Malformed codes cannot exist; no need to ask the database.
     let found = match LinkCode::parse(code) {
-        Some(code) => state.store.linked_share(&code).await.map_err(|error| {
-            tracing::error!(%error, "could not look up a link");
-            Problem::Server
-        })?,
+        Some(code) => state
+            .store
+            .linked_share(&code)
+            .await
+            .map_err(Problem::from_store)?,
         None => None,
     };
     match found {
@@ -86,15 +87,31 @@ enum Problem {
     /// Too many unknown codes from this client lately, or too many reports
     /// from this link.
     TooManyTries,
+    /// The database cannot be reached just now.
+    DatabaseAway,
     Server,
 }
 
 impl Problem {
+    fn from_store(error: app::store::StoreError) -> Self {
+        match error {
+            app::store::StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "the database is unreachable");
+                Self::DatabaseAway
+            }
+            other => {
+                tracing::error!(error = %other, "the store failed");
+                Self::Server
+            }
+        }
+    }
+
     fn status(self) -> StatusCode {
         match self {
             Self::Unavailable => StatusCode::NOT_FOUND,
             Self::Expired => StatusCode::GONE,
             Self::TooManyTries => StatusCode::TOO_MANY_REQUESTS,
+            Self::DatabaseAway => StatusCode::SERVICE_UNAVAILABLE,
             Self::Server => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +121,7 @@ impl Problem {
             Self::Unavailable => "This link is not available",
             Self::Expired => "This recording link has expired",
             Self::TooManyTries => "Too many tries",
+            Self::DatabaseAway => "This recording cannot be shown just now",
             Self::Server => "Something went wrong",
         }
     }
@@ -115,6 +133,7 @@ impl Problem {
             }
             Self::Expired => "Ask the person who shared it with you for a new link.",
             Self::TooManyTries => "Please wait a minute, then check the link and try again.",
+            Self::DatabaseAway => "Please try again in a moment.",
             Self::Server => "Please try again in a moment.",
         }
     }

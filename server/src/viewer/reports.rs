@@ -82,8 +82,8 @@ pub async fn opened(
             no_content()
         }
         Err(error) => {
-            tracing::error!(%error, "could not record an open");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, Problem::Server.heading())
+            let problem = Problem::from_store(error);
+            plain(problem.status(), problem.heading())
         }
     }
 }
@@ -121,8 +121,8 @@ pub async fn watched(
     match state.store.record_watch(share.recipient_id, &ranges).await {
         Ok(()) => no_content(),
         Err(error) => {
-            tracing::error!(%error, "could not record what was watched");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, Problem::Server.heading())
+            let problem = Problem::from_store(error);
+            plain(problem.status(), problem.heading())
         }
     }
 }
