@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_RANGES_PER_REPORT: usize = 100;
 /// Players may report a little past the container's stated duration.
 const END_TOLERANCE_MS: i64 = 1_000;
-/// Stretches are kept to the second (a start rounded down, an end up), so
+/// Stretches are kept to the second (each end rounded to the nearest), so
 /// what one recipient's reports can store is bounded by the recording's
 /// length (at most one stretch per two seconds), however many are sent.
 pub const WATCH_RESOLUTION_MS: i64 = 1_000;
@@ -53,10 +53,9 @@ pub fn parse_watch_report(
         if end_ms < start_ms {
             return Err(WatchError::Backwards);
         }
-        let start_ms = (start_ms as i64).div_euclid(WATCH_RESOLUTION_MS) * WATCH_RESOLUTION_MS;
-        let end_ms = ((end_ms as i64) + WATCH_RESOLUTION_MS - 1).div_euclid(WATCH_RESOLUTION_MS)
-            * WATCH_RESOLUTION_MS;
-        let end_ms = end_ms.min(duration_ms);
+        let to_second =
+            |ms: f64| (ms / WATCH_RESOLUTION_MS as f64).round() as i64 * WATCH_RESOLUTION_MS;
+        let (start_ms, end_ms) = (to_second(start_ms), to_second(end_ms).min(duration_ms));
         if end_ms > start_ms {
             parsed.push(Watched { start_ms, end_ms });
         }
@@ -170,7 +169,11 @@ mod tests {
 
     #[test]
     fn stretches_are_kept_to_the_second_so_storage_is_bounded_by_the_length() {
-        assert_eq!(parse_watch_report(&[[7.2, 7.4]], MINUTE), Ok(vec![w(7, 8)]));
+        assert_eq!(
+            parse_watch_report(&[[7.2, 8.4], [10.6, 19.5]], MINUTE),
+            Ok(vec![w(7, 8), w(11, 20)])
+        );
+        assert_eq!(parse_watch_report(&[[7.2, 7.4]], MINUTE), Ok(vec![]));
         // Ten thousand tiny stretches anywhere in a minute: at most one
         // stretch per two seconds is left.
         let mut known = Vec::new();
