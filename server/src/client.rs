@@ -47,9 +47,14 @@ impl TrustedProxies {
         if !self.trusts(peer) {
             return peer;
         }
-        let reported = forwarded_for(headers);
         let mut client = peer;
-        for addr in reported.into_iter().rev() {
+        // What stands left of the first item that is no address was written
+        // by someone we cannot believe: reading stops there.
+        for addr in forwarded_for(headers)
+            .into_iter()
+            .rev()
+            .map_while(|item| item)
+        {
             client = addr;
             if !self.trusts(addr) {
                 break;
@@ -59,9 +64,9 @@ impl TrustedProxies {
     }
 }
 
-/// The addresses of `X-Forwarded-For`, or if there is none, the `for=` of
-/// `Forwarded`, in order; reading stops at the first that is no address.
-fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
+/// The items of `X-Forwarded-For`, or if there is none, the `for=` of
+/// `Forwarded`, in order, each an address or `None` where it is none.
+fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
     let values = |name| {
         headers
             .get_all(name)
@@ -83,12 +88,7 @@ fn forwarded_for(headers: &HeaderMap) -> Vec<IpAddr> {
             })
             .collect();
     }
-    items
-        .iter()
-        .map(|item| parse_node(item))
-        .take_while(Option::is_some)
-        .flatten()
-        .collect()
+    items.iter().map(|item| parse_node(item)).collect()
 }
 
 /// An address as proxies write it: `203.0.113.7`, `203.0.113.7:4711`,
@@ -177,6 +177,19 @@ mod tests {
         );
         let junk = headers(&[("x-forwarded-for", "not an address")]);
         assert_eq!(proxies.client(ip("10.0.0.1"), &junk), ip("10.0.0.1"));
+        // A client's junk in front of what the proxies appended (nginx's
+        // $proxy_add_x_forwarded_for passes it on) hides nothing.
+        let junk_first = headers(&[("x-forwarded-for", "unknown, 203.0.113.7, 10.1.2.3")]);
+        assert_eq!(
+            proxies.client(ip("127.0.0.1"), &junk_first),
+            ip("203.0.113.7")
+        );
+        // Junk between: what the proxies wrote right of it is believed, the rest not.
+        let junk_between = headers(&[("x-forwarded-for", "198.51.100.9, junk, 10.1.2.3")]);
+        assert_eq!(
+            proxies.client(ip("127.0.0.1"), &junk_between),
+            ip("10.1.2.3")
+        );
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
         assert!(TrustedProxies::parse("").unwrap().0.is_empty());
     }
