@@ -3,7 +3,7 @@
 //! send its request headers (else the connection is closed), and as long
 //! between two pieces of a body (else the body fails: an upload answers 408
 //! and leaves no file); at most `MAX_CONNECTIONS` connections are served at
-//! once, and one more is answered 503 and closed at once.
+//! once, and one more is answered 503 and closed at once. HTTP/1 only.
 
 use std::{sync::Arc, time::Duration};
 
@@ -15,10 +15,10 @@ use axum::{
     response::Response,
 };
 use futures::{Stream, StreamExt};
-use hyper::body::Incoming;
+use hyper::{body::Incoming, server::conn::http1};
 use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto, graceful::GracefulShutdown},
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
 };
 use tokio::{io::AsyncWriteExt, net::TcpListener, sync::Semaphore};
 use tower::ServiceExt;
@@ -50,15 +50,13 @@ pub async fn serve(
     limits: ClientLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1 only: browsers speak HTTP/2 over TLS, which the reverse proxy
+    // in front ends; plain-text HTTP/2 (prior knowledge) would be a way in
+    // that the header timeout does not guard.
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(limits.timeout);
     let builder = Arc::new(builder);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -90,10 +88,7 @@ pub async fn serve(
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(request.map(Body::new))
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             // Errors are the client's (gone, too slow, bad request): nothing to do.
             let _ = connection.await;
