@@ -896,6 +896,47 @@ async fn guessing_link_codes_is_cut_off_per_client() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn revoking_a_link_stops_a_video_already_streaming() {
+    stream_is_cut_off_by(|app, share| {
+        Box::pin(async move {
+            let recipient = links(&share)[0].0.clone();
+            let ada = by_recipient_id(app, share_id(&share), &recipient).await;
+            ok(
+                app,
+                "shares/revoke",
+                json!({ "share_id": share_id(&share), "recipient_id": ada }),
+            )
+            .await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_a_recording_stops_a_video_already_streaming() {
+    stream_is_cut_off_by(|app, share| {
+        Box::pin(async move {
+            let recording = share["recording"]["id"].as_i64().unwrap();
+            let deleted = app
+                .client
+                .post(app.url("/api/recordings/delete"))
+                .form(&[("id", recording.to_string())])
+                .send()
+                .await
+                .unwrap();
+            assert!(deleted.status().is_success(), "{}", deleted.status());
+        })
+    })
+    .await;
+}
+
+type Cut = for<'a> fn(
+    &'a TestApp,
+    Value,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+/// A recipient's video is streaming when `cut` happens: the stream ends
+/// before the file does.
+async fn stream_is_cut_off_by(cut: Cut) {
     use futures::StreamExt;
 
     let app = spawn_app().await;
@@ -914,15 +955,8 @@ async fn revoking_a_link_stops_a_video_already_streaming() {
         received += body.next().await.unwrap().unwrap().len();
     }
 
-    let recipient = links(&share)[0].0.clone();
-    let ada = by_recipient_id(&app, share_id(&share), &recipient).await;
-    ok(
-        &app,
-        "shares/revoke",
-        json!({ "share_id": share_id(&share), "recipient_id": ada }),
-    )
-    .await;
-    // Past the next check, the stream ends before the file does.
+    cut(&app, share).await;
+    // Past the stream's next look at its link (every 3 s), reading on.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     let mut ended_early = false;
     while let Some(chunk) = body.next().await {
