@@ -24,7 +24,7 @@ struct Fixture {
     store: SharedStore,
     clock: Arc<ManualClock>,
     db: AnyPool,
-    _sandbox: Sandbox,
+    sandbox: Sandbox,
 }
 
 /// Noon UTC on the first of December 2026.
@@ -44,7 +44,7 @@ async fn fixture() -> Fixture {
         store,
         clock,
         db,
-        _sandbox: sandbox,
+        sandbox,
     }
 }
 
@@ -224,9 +224,10 @@ async fn recordings_are_listed_newest_first_and_only_to_their_owner() {
         .await
         .unwrap();
     assert_eq!(jobs.len(), 1);
-    let deletions = f.store.media_deletions(&[jobs[0].subject]).await.unwrap();
+    let deletion = PendingMedia(jobs[0].subject);
+    let deletions = f.store.media_deletions(&[deletion]).await.unwrap();
     assert_eq!(
-        deletions[&jobs[0].subject],
+        deletions[&deletion],
         MediaDeletion {
             key: first.media_key.clone(),
             in_use: false
@@ -275,10 +276,10 @@ async fn a_stored_file_is_deleted_unless_its_recording_claims_it() {
         .claim_jobs(Queue::MediaDeletion, later, later, 10)
         .await
         .unwrap();
-    let subjects: Vec<i64> = jobs.iter().map(|job| job.subject).collect();
-    assert_eq!(subjects, vec![orphan.0]);
+    let subjects: Vec<PendingMedia> = jobs.iter().map(|job| PendingMedia(job.subject)).collect();
+    assert_eq!(subjects, vec![orphan]);
     assert_eq!(
-        f.store.media_deletions(&subjects).await.unwrap()[&orphan.0].key,
+        f.store.media_deletions(&subjects).await.unwrap()[&orphan].key,
         "orphan.webm"
     );
 }
@@ -328,6 +329,46 @@ async fn a_draft_is_one_per_recording_until_its_links_are_out() {
     assert_ne!(f.draft(ada.id, recording.id).await, draft, "a new draft");
     let listed = f.store.sent_shares(ada.id, None).await.unwrap();
     assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), vec![draft]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shares_whose_links_came_before_they_counted_as_sent_are_listed_after_the_upgrade() {
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let share = f.share_to(ada.id, 2).await;
+    f.clock.advance(SignedDuration::from_mins(5));
+    assert!(f.store.create_missing_links(ada.id, share).await.unwrap());
+    let untouched = f.share_to(ada.id, 1).await;
+    // As an older version left it: links out, the share still a draft.
+    sqlx::query("UPDATE shares SET sent_at_ms = NULL WHERE id = $1")
+        .bind(share.get())
+        .execute(&f.db)
+        .await
+        .unwrap();
+    assert!(f.store.sent_shares(ada.id, None).await.unwrap().is_empty());
+
+    let backend = if f.sandbox.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let upgrade = std::fs::read_to_string(format!(
+        "{}/../migrations/{backend}/20261202000010_links_only_shares_sent.sql",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    sqlx::raw_sql(&upgrade).execute(&f.db).await.unwrap();
+
+    let listed = f.store.sent_shares(ada.id, None).await.unwrap();
+    assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), vec![share]);
+    let sent = f.store.share_of(ada.id, share).await.unwrap().unwrap();
+    assert_eq!(
+        sent.sent_at,
+        Some(start() + SignedDuration::from_mins(5)),
+        "as of its first link"
+    );
+    let draft = f.store.share_of(ada.id, untouched).await.unwrap().unwrap();
+    assert_eq!(draft.sent_at, None, "a draft without links stays a draft");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -753,6 +794,17 @@ async fn links_generated_twice_at_once_are_one_per_recipient() {
             .await,
         40
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn drafts_opened_at_once_are_one_draft() {
+    // Two tabs opening the Share window of one recording at the same moment.
+    let f = fixture().await;
+    let ada = f.rep("ada@example.com").await;
+    let recording = f.recording(ada.id, "Call").await;
+    let drafts = join_all((0..8).map(|_| f.draft(ada.id, recording.id))).await;
+    assert!(drafts.iter().all(|draft| *draft == drafts[0]), "{drafts:?}");
+    assert_eq!(f.count("SELECT COUNT(*) FROM shares").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
