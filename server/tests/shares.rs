@@ -586,3 +586,43 @@ async fn a_media_deletion_that_fails_is_retried_until_it_is_done() {
     }
     assert!(!file.exists(), "the file is gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_expiration_form_posted_without_scripts_comes_back_with_its_message() {
+    let app = spawn_app().await;
+    let (share, _) = shared_with(&app, &["Ada"]).await;
+    let id = share_id(&share).to_string();
+    let page = format!("/shares/{id}");
+    // As a browser posts the form before (or without) the page's wasm,
+    // following the redirect back to the page.
+    let post = |referer: String, end_date: &'static str| {
+        let request = app
+            .client
+            .post(app.url("/api/shares/expiration"))
+            .header("accept", "text/html")
+            .header("referer", referer)
+            .form(&[("share_id", id.clone()), ("end_date", end_date.into())]);
+        async move {
+            let response = request.send().await.unwrap();
+            let back_on = response.url().clone();
+            assert_eq!(response.status(), StatusCode::OK, "{back_on}");
+            (back_on, response.text().await.unwrap())
+        }
+    };
+
+    let (back_on, html) = post(app.url(&page), "2027-03-31").await;
+    assert_eq!(back_on.path(), page);
+    assert!(html.contains("Expiration changed."), "{html}");
+    assert!(html.contains("Available until Wed, Mar 31, 2027"), "{html}");
+
+    // A refused date after that (the page's URL still says it was done
+    // before): the refusal by the field, not the earlier notice.
+    let (back_on, html) = post(back_on.to_string(), "2027-02-30").await;
+    assert_eq!(back_on.path(), page);
+    assert!(html.contains("Pick an end date."), "{html}");
+    assert!(!html.contains("Expiration changed."), "{html}");
+    assert!(
+        html.contains("Available until Wed, Mar 31, 2027"),
+        "nothing changed: {html}"
+    );
+}

@@ -126,9 +126,12 @@ pub fn SharePage() -> impl IntoView {
             Some(Err(other)) => notice.set(Some(other.to_string())),
         })
     });
-    // After a plain form post (no scripts), the page comes back with `?done=`.
+    // After a plain form post (no scripts), the page comes back with `?done=`
+    // (kept in the URL when a later post is refused: the refusal wins).
     let query = use_query_map();
-    if query.read_untracked().get("done").as_deref() == Some("expiration") {
+    if query.read_untracked().get("done").as_deref() == Some("expiration")
+        && change.value().read_untracked().is_none()
+    {
         notice.set(Some("Expiration changed.".into()));
     }
 
