@@ -103,7 +103,7 @@ pub struct NewRecording {
 
 /// A media file stored (or about to be) that no recording has claimed yet:
 /// it is deleted when its time comes, unless a recording claims it first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PendingMedia(pub i64);
 
 /// A media file to delete, as the deletion queue's job reads it.
@@ -431,7 +431,10 @@ pub trait Store: Send + Sync + 'static {
     /// claims it first (give the result to [`NewRecording::pending`]).
     async fn schedule_media_deletion(&self, key: &str, at: Timestamp) -> StoreResult<PendingMedia>;
     /// The media files of these deletions (the subjects of their jobs).
-    async fn media_deletions(&self, ids: &[i64]) -> StoreResult<HashMap<i64, MediaDeletion>>;
+    async fn media_deletions(
+        &self,
+        deletions: &[PendingMedia],
+    ) -> StoreResult<HashMap<PendingMedia, MediaDeletion>>;
 
     // Shares. Every method takes the sender and touches only that sender's
     // shares: another rep's ids behave as if they did not exist (`false` /

@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, io, sync::Arc};
 
-use app::store::{Job, MediaDeletion, Queue, SharedStore};
+use app::store::{Job, MediaDeletion, PendingMedia, Queue, SharedStore};
 use async_trait::async_trait;
 
 use super::MediaStore;
@@ -23,7 +23,7 @@ impl DeleteMedia {
 
 #[async_trait]
 impl Handler for DeleteMedia {
-    type Batch = Result<HashMap<i64, MediaDeletion>, String>;
+    type Batch = Result<HashMap<PendingMedia, MediaDeletion>, String>;
 
     const QUEUE: Queue = Queue::MediaDeletion;
     const CONCURRENCY: usize = 4;
@@ -31,7 +31,7 @@ impl Handler for DeleteMedia {
     const MAX_ATTEMPTS: i64 = i64::MAX;
 
     async fn prepare(&self, jobs: &[Job]) -> Self::Batch {
-        let ids: Vec<i64> = jobs.iter().map(|job| job.subject).collect();
+        let ids: Vec<PendingMedia> = jobs.iter().map(|job| PendingMedia(job.subject)).collect();
         self.store.media_deletions(&ids).await.map_err(|error| {
             tracing::error!(%error, "could not read what media to delete");
             error.to_string()
@@ -42,7 +42,7 @@ impl Handler for DeleteMedia {
         let deletions = batch
             .as_ref()
             .map_err(|_| Failure::Transient("could not read what to delete".into()))?;
-        let Some(deletion) = deletions.get(&job.subject) else {
+        let Some(deletion) = deletions.get(&PendingMedia(job.subject)) else {
             // Claimed by a recording meanwhile: nothing to do.
             return Ok(Completion::Done);
         };

@@ -421,7 +421,10 @@ impl Store for SqlStore {
         Ok(deletion)
     }
 
-    async fn media_deletions(&self, ids: &[i64]) -> StoreResult<HashMap<i64, MediaDeletion>> {
+    async fn media_deletions(
+        &self,
+        ids: &[PendingMedia],
+    ) -> StoreResult<HashMap<PendingMedia, MediaDeletion>> {
         let mut deletions = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
@@ -431,12 +434,12 @@ impl Store for SqlStore {
                 placeholders(1, chunk.len())
             );
             let mut select = sqlx::query(&sql);
-            for id in chunk {
+            for PendingMedia(id) in chunk {
                 select = select.bind(*id);
             }
             for row in select.fetch_all(&self.pool).await.map_err(backend)? {
                 deletions.insert(
-                    row.int("id"),
+                    PendingMedia(row.int("id")),
                     MediaDeletion {
                         key: row.text("media_key"),
                         in_use: row.flag("in_use"),
