@@ -90,7 +90,8 @@ async fn an_upload_that_stalls_is_answered_408_and_leaves_no_file() {
 async fn past_max_connections_the_next_is_told_503_at_once() {
     let app = spawn_app_with(&[("MAX_CONNECTIONS", "4"), ("CLIENT_TIMEOUT_SECONDS", "30")]).await;
     // Connections are taken until the server says it is busy (the test's
-    // own client may hold one, idle in its pool).
+    // own client may hold two, idle in its pool: signing in follows a
+    // redirect before the first answer is read to its end).
     let mut held = Vec::new();
     let refused = loop {
         let mut stream = connect(&app).await;
@@ -103,7 +104,7 @@ async fn past_max_connections_the_next_is_told_503_at_once() {
         assert!(held.len() <= 4, "more than MAX_CONNECTIONS served");
     };
     assert_eq!(&refused, b"HTTP/1.1 503", "told at once");
-    assert!(held.len() >= 3, "{} held", held.len());
+    assert!(held.len() >= 2, "{} held", held.len());
 
     // One goes away: once the server has seen it close, a new connection
     // is served (until then it may still count it, and say 503).
