@@ -916,13 +916,7 @@ async fn deleting_a_recording_stops_a_video_already_streaming() {
     stream_is_cut_off_by(|app, share| {
         Box::pin(async move {
             let recording = share["recording"]["id"].as_i64().unwrap();
-            let deleted = app
-                .client
-                .post(app.url("/api/recordings/delete"))
-                .form(&[("id", recording.to_string())])
-                .send()
-                .await
-                .unwrap();
+            let deleted = delete_recording(app, recording).await;
             assert!(deleted.status().is_success(), "{}", deleted.status());
         })
     })

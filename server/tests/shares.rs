@@ -409,13 +409,10 @@ async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
     assert_eq!(get(&app, &path).await.status(), StatusCode::OK);
     assert_eq!(app.media_files().len(), 2);
 
-    let delete = |id: i64| {
-        app.client
-            .post(app.url("/api/recordings/delete"))
-            .form(&[("id", id.to_string())])
-            .send()
-    };
-    assert_eq!(delete(recording).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        delete_recording(&app, recording).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(get(&app, &path).await.status(), StatusCode::NOT_FOUND);
     let video = get(&app, &format!("{path}/video")).await;
     assert_eq!(video.status(), StatusCode::NOT_FOUND);
@@ -432,7 +429,7 @@ async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
     let list = ok(&app, "shares/list", json!({})).await;
     assert_eq!(list[0]["id"], id);
     assert_eq!(
-        delete(recording).await.unwrap().status(),
+        delete_recording(&app, recording).await.status(),
         StatusCode::NOT_FOUND
     );
 }
@@ -551,13 +548,7 @@ async fn a_media_deletion_that_fails_is_retried_until_it_is_done() {
     std::fs::create_dir(&file).unwrap();
     std::fs::write(file.join("in the way"), b"x").unwrap();
 
-    let deleted = app
-        .client
-        .post(app.url("/api/recordings/delete"))
-        .form(&[("id", recording.to_string())])
-        .send()
-        .await
-        .unwrap();
+    let deleted = delete_recording(&app, recording).await;
     assert_eq!(deleted.status(), StatusCode::OK);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {

@@ -218,6 +218,16 @@ pub async fn get(app: &TestApp, path: &str) -> reqwest::Response {
     app.client.get(app.url(path)).send().await.unwrap()
 }
 
+/// Delete recording, as its page's button does (a form post).
+pub async fn delete_recording(app: &TestApp, recording: i64) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/recordings/delete"))
+        .form(&[("id", recording.to_string())])
+        .send()
+        .await
+        .unwrap()
+}
+
 // ------------------------------------------------ sending, as the window does
 
 /// Send Email(s); returns how many emails it queued.
