@@ -338,7 +338,8 @@ async fn shares_whose_links_came_before_they_counted_as_sent_are_listed_after_th
     let share = f.share_to(ada.id, 2).await;
     f.clock.advance(SignedDuration::from_mins(5));
     assert!(f.store.create_missing_links(ada.id, share).await.unwrap());
-    let untouched = f.share_to(ada.id, 1).await;
+    let other = f.recording(ada.id, "Other call").await;
+    let untouched = f.draft(ada.id, other.id).await;
     // As an older version left it: links out, the share still a draft.
     sqlx::query("UPDATE shares SET sent_at_ms = NULL WHERE id = $1")
         .bind(share.get())
