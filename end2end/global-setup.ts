@@ -18,6 +18,19 @@ export default async function globalSetup() {
       throw new Error(`signing in on ${url} answered ${response.status()}: ${await response.text()}`);
     }
     await context.storageState({ path: state });
+    // The demo recording is processed at the first start: wait for it.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const list = await context.post('/api/recordings/list', { form: {} });
+      const recordings = await list.json();
+      if (recordings.length > 0 && recordings.every((r: { state: unknown; previews: unknown }) => r.state === 'Ready' && r.previews !== null)) {
+        break;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`the demo recording on ${url} was not processed: ${JSON.stringify(recordings)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     await context.dispose();
   }
 }

@@ -30,7 +30,7 @@ function serverEnv(dir: string, listen: number, extra: Record<string, string> = 
     LEPTOS_SITE_ADDR: `127.0.0.1:${listen}`,
     PUBLIC_URL: `http://127.0.0.1:${listen}`,
     LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target', 'site'),
-    MAX_UPLOAD_BYTES: '3000000',
+    MAX_UPLOAD_BYTES: '64000000',
     RUST_LOG: 'warn',
     ...extra,
   };

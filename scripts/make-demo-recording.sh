@@ -9,7 +9,7 @@ seconds=45
 ffmpeg -hide_banner -loglevel error -y \
   -f lavfi -i "testsrc=size=640x360:rate=24:duration=$seconds" \
   -f lavfi -i "sine=frequency=440:beep_factor=4:sample_rate=48000:duration=$seconds" \
-  -c:v libvpx-vp9 -b:v 220k -deadline good -cpu-used 4 -row-mt 1 -g 48 \
+  -c:v libvpx-vp9 -pix_fmt yuv420p -b:v 220k -deadline good -cpu-used 4 -row-mt 1 -g 48 \
   -c:a libopus -b:a 48k \
   -metadata title="Demo recording" \
   "$out"

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 bash scripts/install-tools.sh
+bash scripts/ffmpeg.sh
 
 profile=()
 [ "${1:-}" = "--release" ] && profile=(--release)

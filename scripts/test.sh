@@ -8,6 +8,8 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 step "tools"
 bash scripts/install-tools.sh
+# Every recording is processed with ffmpeg; the tests also make their videos with it.
+bash scripts/ffmpeg.sh
 if ! command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1; then
   step "installing Chromium (Debian package)"
   apt-get update -qq

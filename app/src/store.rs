@@ -17,8 +17,8 @@ pub use crate::domain::{
 };
 use crate::{
     domain::{
-        CommentBody, CommentTime, Expiration, RecipientEmail, RecipientName, RecordingTitle,
-        Watched, ZoneName,
+        CommentBody, CommentTime, Expiration, MediaState, PreviewLayout, RecipientEmail,
+        RecipientName, RecordingTitle, Watched, ZoneName,
     },
     link::LinkCode,
 };
@@ -81,24 +81,91 @@ pub struct Recording {
     pub owner_id: RepId,
     pub title: String,
     pub created_at: Timestamp,
-    pub duration_ms: i64,
-    /// Name of the media in the media store.
-    pub media_key: String,
+    pub state: MediaState,
+    /// Known once the file was probed.
+    pub duration_ms: Option<i64>,
+    /// The file as it was uploaded, kept as it is.
+    pub original_key: String,
+    /// The file players get, once the recording is ready: the original
+    /// itself, or its remux or transcode.
+    pub playable: Option<MediaFile>,
+    pub poster_key: Option<String>,
+    pub previews: Option<Previews>,
+}
+
+impl Recording {
+    /// Every file the recording keeps in the media store.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut keys = vec![self.original_key.as_str()];
+        keys.extend(self.playable.as_ref().map(|file| file.key.as_str()));
+        keys.extend(self.poster_key.as_deref());
+        keys.extend(self.previews.as_ref().map(|p| p.key.as_str()));
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    /// The file to play and the length, when the recording is ready.
+    pub fn ready(&self) -> Option<(&MediaFile, i64)> {
+        match (&self.state, &self.playable, self.duration_ms) {
+            (MediaState::Ready, Some(file), Some(duration_ms)) => Some((file, duration_ms)),
+            _ => None,
+        }
+    }
+}
+
+/// A file in the media store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaFile {
+    pub key: String,
     pub content_type: String,
     pub size_bytes: i64,
+}
+
+/// A recording's timeline previews: the sprite's key and its layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Previews {
+    pub key: String,
+    pub layout: PreviewLayout,
 }
 
 #[derive(Clone, Debug)]
 pub struct NewRecording {
     pub owner_id: RepId,
     pub title: RecordingTitle,
-    pub duration_ms: i64,
-    pub media_key: String,
-    pub content_type: String,
-    pub size_bytes: i64,
+    /// The upload, stored: the recording starts processing it.
+    pub original: MediaFile,
     /// The deletion scheduled for the media before it was stored, which
     /// the new recording takes back ([`Store::schedule_media_deletion`]).
     pub pending: Option<PendingMedia>,
+}
+
+/// What a step of a recording's processing found or made. A step that
+/// stores a file names it with the deletion scheduled for it, which the
+/// recording takes back; a file it replaces is queued for deletion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProcessingStep {
+    /// Its length, once probed.
+    Probed {
+        duration_ms: i64,
+    },
+    Progress {
+        percent: u8,
+    },
+    Poster {
+        key: String,
+    },
+    /// The file players get: the recording is ready.
+    Ready {
+        playable: MediaFile,
+        duration_ms: i64,
+    },
+    Previews(Previews),
+    /// It cannot be used (only while it is processing: a ready recording
+    /// stays ready).
+    Failed {
+        reason: String,
+    },
 }
 
 /// A media file stored (or about to be) that no recording has claimed yet:
@@ -126,6 +193,9 @@ pub struct Share {
     pub time_zone: String,
     pub expires_at: Timestamp,
     pub sent_at: Option<Timestamp>,
+    /// "Show a preview when the link is pasted": the viewer page names the
+    /// recording and shows its poster to link unfurlers.
+    pub link_preview: bool,
     /// Unstamped first, then in timeline order.
     pub comments: Vec<Comment>,
     /// Current recipients (removed ones are not listed), in the order added.
@@ -187,6 +257,9 @@ pub enum Queue {
     /// Deleting a media file (a deleted recording's, or an upload no
     /// recording claimed).
     MediaDeletion,
+    /// Processing a new recording (a row of `recordings`): probe, poster,
+    /// a playable file, timeline previews.
+    Processing,
 }
 
 impl Queue {
@@ -194,6 +267,7 @@ impl Queue {
         match self {
             Self::Email => "email",
             Self::MediaDeletion => "media_deletion",
+            Self::Processing => "processing",
         }
     }
 }
@@ -287,6 +361,8 @@ pub struct ShareEmailFacts {
     pub comment_count: i64,
     pub expires_at: Timestamp,
     pub time_zone: String,
+    /// The recording has a poster: the email shows it, linking to the recording.
+    pub has_poster: bool,
 }
 
 /// What "Your Shared Recording Was Opened" says.
@@ -355,6 +431,7 @@ pub struct LinkedShare {
     pub sender_name: String,
     pub expires_at: Timestamp,
     pub time_zone: String,
+    pub link_preview: bool,
     pub comments: Vec<Comment>,
     pub recording: Recording,
 }
@@ -418,7 +495,19 @@ pub trait Store: Send + Sync + 'static {
 
     // Recordings.
 
+    /// A new recording, processing: its processing job is queued with it.
     async fn create_recording(&self, recording: NewRecording) -> StoreResult<Recording>;
+    /// A recording whatever its owner, unless deleted (for its processing).
+    async fn recording(&self, id: RecordingId) -> StoreResult<Option<Recording>>;
+    /// Records a step of the recording's processing; `false` when the
+    /// recording is gone (deleted): then a file the step stored is left to
+    /// its scheduled deletion.
+    async fn record_processing(
+        &self,
+        id: RecordingId,
+        step: ProcessingStep,
+        pending: Option<PendingMedia>,
+    ) -> StoreResult<bool>;
     /// The owner's recordings, newest first.
     async fn recordings_of(&self, owner: RepId) -> StoreResult<Vec<Recording>>;
     /// One recording, only if `owner` owns it.
@@ -456,6 +545,8 @@ pub trait Store: Send + Sync + 'static {
         expiration: &Expiration,
         expires_at: Timestamp,
     ) -> StoreResult<bool>;
+    /// "Show a preview when the link is pasted", on or off.
+    async fn set_link_preview(&self, sender: RepId, id: ShareId, on: bool) -> StoreResult<bool>;
     async fn add_comment(
         &self,
         sender: RepId,
@@ -552,6 +643,13 @@ pub trait Store: Send + Sync + 'static {
     // claim at a time, so no job runs in two workers at once unless a claim
     // ran out.
 
+    /// Keeps a claimed job claimed until `until` (a long run renews its
+    /// claim as it goes); `false` when the claim was lost: the job is no
+    /// longer running under this attempt, and its run should stop.
+    async fn extend_job_claim(&self, job: &Job, until: Timestamp) -> StoreResult<bool>;
+    /// Puts a claimed job back in the queue, due at `now`, its attempt not
+    /// counted (the run was stopped, not failed).
+    async fn job_released(&self, job: &Job, now: Timestamp) -> StoreResult<()>;
     /// Claims up to `limit` jobs of `queue` that are due at `now` (or whose
     /// claim ran out), each until `claim_until`, counting an attempt for each.
     async fn claim_jobs(

@@ -51,8 +51,8 @@ pub fn UploadForm(#[prop(into)] on_uploaded: Callback<()>) -> impl IntoView {
             <h2 id="upload-heading">"Upload a recording"</h2>
             <div class="upload__fields">
                 <label>
-                    "Video file (WebM or MP4)"
-                    <input type="file" name="file" accept="video/webm,video/mp4" node_ref=file_input required />
+                    "Video file (MP4, MOV, WebM, …)"
+                    <input type="file" name="file" accept="video/*,.mkv,.mov" node_ref=file_input required />
                 </label>
                 <label>
                     "Title (optional)"
@@ -138,7 +138,9 @@ fn send(
         let code = done_xhr.status().unwrap_or(0);
         let body = done_xhr.response_text().ok().flatten().unwrap_or_default();
         if code == 201 {
-            status.set(Status::Done(format!("Uploaded “{chosen_title}”.")));
+            status.set(Status::Done(format!(
+                "Uploaded “{chosen_title}”. It can be shared once it is processed."
+            )));
             title.set(String::new());
             if let Some(input) = file_input.get_untracked() {
                 input.set_value("");

@@ -110,14 +110,40 @@ export function playStretch(page: Page, from: number, to: number) {
   );
 }
 
-/** Uploads the demo file as a new recording titled `title`; returns its id.
- * A recording of the test's own: no draft or share of another test is reused. */
-export async function uploadRecording(api: APIRequestContext, title: string): Promise<number> {
+/** Uploads `file` (the demo's by default) as a new recording titled
+ * `title` and waits until it is processed; returns its id. A recording of
+ * the test's own: no draft or share of another test is reused. */
+export async function uploadRecording(
+  api: APIRequestContext,
+  title: string,
+  file: string = demoFile,
+): Promise<number> {
   const uploaded = await api.post(`/api/recordings/upload?title=${encodeURIComponent(title)}`, {
-    data: fs.readFileSync(demoFile),
+    data: fs.readFileSync(file),
   });
   expect(uploaded.status(), await uploaded.text()).toBe(201);
-  return (await uploaded.json()).id;
+  const id = (await uploaded.json()).id;
+  await processed(api, id);
+  return id;
+}
+
+/** Waits until recording `id` is processed (ready, with its timeline
+ * previews) and returns it as the rep's pages get it. */
+export async function processed(api: APIRequestContext, id: number) {
+  let recording: { state: unknown; previews: unknown } = { state: null, previews: null };
+  await expect
+    .poll(
+      async () => {
+        // A form post: the recordings' server functions take URL-encoded input.
+        const response = await api.post('/api/recordings/get', { form: { id } });
+        expect(response.status(), await response.text()).toBe(200);
+        recording = await response.json();
+        return recording.state === 'Ready' && recording.previews !== null;
+      },
+      { timeout: 120_000, message: `recording ${id} is processed` },
+    )
+    .toBe(true);
+  return recording;
 }
 
 /** A short random tag, for names and addresses that must be the test's own

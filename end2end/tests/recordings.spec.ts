@@ -74,19 +74,22 @@ test('uploading a video shows progress and adds it to the list; a non-video is r
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024,
   });
   const title = `Uploaded in the browser ${uniqueTag()}`;
-  await page.getByLabel('Video file (WebM or MP4)').setInputFiles(demoFile);
+  await page.getByLabel('Video file (MP4, MOV, WebM, …)').setInputFiles(demoFile);
   await page.getByLabel('Title (optional)').fill(title);
   await page.getByRole('button', { name: 'Upload' }).click();
   const progress = page.getByRole('progressbar', { name: 'Upload progress' });
   await expect(progress).toBeVisible();
   await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 15_000 }).toBeGreaterThan(0);
-  await expect(page.getByRole('status')).toHaveText(`Uploaded “${title}”.`, { timeout: 20_000 });
+  await expect(page.getByRole('status')).toHaveText(
+    `Uploaded “${title}”. It can be shared once it is processed.`,
+    { timeout: 20_000 },
+  );
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
   });
   await expect(page.getByRole('link', { name: title })).toBeVisible();
 
-  await page.getByLabel('Video file (WebM or MP4)').setInputFiles({
+  await page.getByLabel('Video file (MP4, MOV, WebM, …)').setInputFiles({
     name: 'notes.txt',
     mimeType: 'text/plain',
     buffer: Buffer.from('meeting notes\n'.repeat(2000)),

@@ -9,11 +9,11 @@ use anyhow::{Context, bail};
 use app::{
     clock::{SharedClock, SystemClock},
     domain::{NewPassword, RecipientName, RecordingTitle, ZoneName},
-    store::{NewRecording, NewRep, StoreError},
+    store::{NewRep, StoreError},
 };
 use clap::{Parser, Subcommand};
 
-use crate::{config::Config, startup, store};
+use crate::{config::Config, media::ProcessRecording, startup, store};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,7 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the app (the default).
     Serve,
-    /// Add a recording from a video file (WebM or MP4).
+    /// Add a recording from a video file (MP4, MOV, WebM, MKV, …), processed
+    /// as an upload is; waits until it is ready, showing the percent done.
     Import {
         /// The video file.
         file: PathBuf,
@@ -103,53 +104,61 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn import(config: Config, file: &Path, title: &str, owner: &str) -> anyhow::Result<()> {
+    use app::domain::MediaState;
+    use std::io::Write;
+
     let title = RecordingTitle::parse(title).map_err(|e| anyhow::anyhow!("--title: {e}"))?;
     let clock: SharedClock = Arc::new(SystemClock);
     let store = store::open(&config.database_url, clock.clone()).await?;
     let Some(rep) = store.rep_by_email(&owner.trim().to_lowercase()).await? else {
         bail!("no rep with the email {owner}; create one with `server user add`");
     };
-    let media = crate::media::open(&config)?;
+    config.processing.tools.check().await?;
+    let media = Arc::new(crate::media::open(&config)?);
     let input = tokio::fs::File::open(file)
         .await
         .with_context(|| format!("cannot open {}", file.display()))?;
-    let (ingested, pending) = media
-        .ingest(
+    let recording = media
+        .add_recording(
+            &store,
+            rep.id,
+            title,
             tokio_util::io::ReaderStream::new(input),
             u64::MAX,
-            &store,
             clock.now(),
         )
         .await
         .with_context(|| format!("cannot import {}", file.display()))?;
-    let key = ingested.key.clone();
-    let created = store
-        .create_recording(NewRecording {
-            owner_id: rep.id,
-            title,
-            duration_ms: ingested.duration_ms,
-            media_key: ingested.key,
-            content_type: ingested.content_type.into(),
-            size_bytes: ingested.size_bytes as i64,
-            pending: Some(pending),
-        })
-        .await;
-    match created {
-        Ok(recording) => {
-            println!(
-                "imported recording {} \"{}\" ({} s) for {}",
-                recording.id,
-                recording.title,
-                recording.duration_ms / 1000,
-                rep.email
-            );
-            Ok(())
+    println!(
+        "imported recording {} \"{}\" for {}; processing it",
+        recording.id, recording.title, rep.email
+    );
+
+    // Processed here, by the same queue a server runs (a server running
+    // now may take the job instead: either way it is done once).
+    let processing = ProcessRecording::start(store.clone(), media.clone(), clock.clone(), &config);
+    let mut shown = None;
+    let outcome = loop {
+        let now = store.recording(recording.id).await?;
+        match now.map(|r| r.state) {
+            Some(MediaState::Processing { percent }) => {
+                if shown != Some(percent) {
+                    print!("\rprocessing: {percent}%");
+                    let _ = std::io::stdout().flush();
+                    shown = Some(percent);
+                }
+            }
+            Some(MediaState::Ready) => break Ok(()),
+            Some(MediaState::Failed { reason }) => break Err(anyhow::anyhow!("{reason}")),
+            None => break Err(anyhow::anyhow!("the recording was deleted meanwhile")),
         }
-        Err(error) => {
-            let _ = media.remove(&key).await;
-            Err(error.into())
-        }
-    }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    processing.stop().await;
+    println!();
+    outcome.with_context(|| format!("cannot use {}", file.display()))?;
+    println!("recording {} is ready", recording.id);
+    Ok(())
 }
 
 async fn add_user(

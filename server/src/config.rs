@@ -56,6 +56,8 @@ pub struct Config {
     pub trusted_proxies: crate::client::TrustedProxies,
     /// How long a job is claimed, and how often idle workers look for jobs.
     pub job_timing: crate::jobs::Timing,
+    /// ffmpeg and what processing a recording may use.
+    pub processing: crate::media::processing::Settings,
 }
 
 impl std::fmt::Debug for Config {
@@ -212,7 +214,35 @@ pub const KEYS: &[Key] = &[
         file: "max_upload_bytes",
         default: Some("4294967296"),
         default_words: Some("4294967296 (4 GiB)"),
-        help: "largest accepted upload, in bytes",
+        help: "largest accepted upload (and largest file processing may write), in bytes",
+    },
+    Key {
+        env: "MAX_DURATION_MINUTES",
+        file: "max_duration_minutes",
+        default: Some("240"),
+        default_words: Some("240 (4 hours)"),
+        help: "longest recording taken; a longer one fails with the reason",
+    },
+    Key {
+        env: "FFMPEG",
+        file: "ffmpeg",
+        default: Some("ffmpeg"),
+        default_words: Some("ffmpeg, found on PATH"),
+        help: "the ffmpeg program that processes recordings (Debian package ffmpeg); checked at start",
+    },
+    Key {
+        env: "FFPROBE",
+        file: "ffprobe",
+        default: Some("ffprobe"),
+        default_words: Some("ffprobe, found on PATH"),
+        help: "the ffprobe program that reads what an upload holds",
+    },
+    Key {
+        env: "PROCESSING_MEMORY_MB",
+        file: "processing_memory_mb",
+        default: Some("2048"),
+        default_words: None,
+        help: "memory (address space) each ffmpeg or ffprobe run may use; a file that needs more fails",
     },
     Key {
         env: "CLIENT_TIMEOUT_SECONDS",
@@ -247,7 +277,7 @@ pub const KEYS: &[Key] = &[
         file: "job_claim_seconds",
         default: Some("30"),
         default_words: None,
-        help: "how long a worker holds a job (an email to send) before another may take it over",
+        help: "how long a worker holds a job before another may take it over; a long job (a transcode) renews its claim as it runs",
     },
     Key {
         env: "JOB_POLL_MILLIS",
@@ -338,6 +368,12 @@ impl Config {
             env: &env,
         };
         let public_url = source.require("PUBLIC_URL", parse_base_url)?;
+        let max_upload_bytes = source.require("MAX_UPLOAD_BYTES", |v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| "expected a positive number of bytes".to_string())
+        })?;
         Ok(Config {
             database_url: source.require("DATABASE_URL", parse_database_url)?,
             short_link_url: source
@@ -374,12 +410,7 @@ impl Config {
             demo_mode: source.require("DEMO_MODE", parse_bool)?,
             demo_password: source.optional("DEMO_PASSWORD", |v| Ok(v.to_string()))?,
             dev_mailbox: source.require("DEV_MAILBOX", parse_bool)?,
-            max_upload_bytes: source.require("MAX_UPLOAD_BYTES", |v| {
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| "expected a positive number of bytes".to_string())
-            })?,
+            max_upload_bytes,
             client_timeout: std::time::Duration::from_secs(
                 source.require("CLIENT_TIMEOUT_SECONDS", |v| positive(v, "seconds"))?,
             ),
@@ -401,6 +432,21 @@ impl Config {
                 poll: std::time::Duration::from_millis(
                     source.require("JOB_POLL_MILLIS", |v| positive(v, "milliseconds"))?,
                 ),
+            },
+            processing: crate::media::processing::Settings {
+                tools: crate::media::ffmpeg::Tools {
+                    ffmpeg: source.require("FFMPEG", parse_program)?,
+                    ffprobe: source.require("FFPROBE", parse_program)?,
+                    memory_bytes: source
+                        .require("PROCESSING_MEMORY_MB", |v| positive(v, "megabytes"))?
+                        .saturating_mul(1024 * 1024),
+                },
+                max_duration: std::time::Duration::from_secs(
+                    source
+                        .require("MAX_DURATION_MINUTES", |v| positive(v, "minutes"))?
+                        .saturating_mul(60),
+                ),
+                max_file_bytes: max_upload_bytes,
             },
         })
     }
@@ -557,6 +603,14 @@ fn parse_media_url(value: &str) -> Result<Url, String> {
     match Url::parse(value) {
         Ok(url) if url.scheme() == "s3" && url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
         _ => Err("expected s3://bucket or s3://bucket/prefix".into()),
+    }
+}
+
+fn parse_program(value: &str) -> Result<PathBuf, String> {
+    if value.trim().is_empty() {
+        Err("must name a program (a path, or a name found on PATH)".into())
+    } else {
+        Ok(PathBuf::from(value.trim()))
     }
 }
 

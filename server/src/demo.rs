@@ -3,7 +3,7 @@
 
 use app::{
     domain::{RecipientName, RecordingTitle},
-    store::{NewRecording, NewRep, Rep, SharedStore},
+    store::{NewRep, Rep, SharedStore},
 };
 use axum::body::Bytes;
 
@@ -14,9 +14,14 @@ pub const DEMO_TITLE: &str = "Demo recording: product walkthrough";
 /// 45 s of test pattern and tone, made by `scripts/make-demo-recording.sh`.
 pub const DEMO_RECORDING: &[u8] = include_bytes!("../assets/demo-recording.webm");
 
-/// Creates the demo rep and recording when no rep exists yet. Returns the
-/// demo rep when it was created now.
-pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::Result<Option<Rep>> {
+/// Creates the demo rep and recording when no rep exists yet (the
+/// recording is processed like any upload). Returns the demo rep when it
+/// was created now.
+pub async fn seed_if_empty(
+    store: &SharedStore,
+    media: &MediaStore,
+    now: jiff::Timestamp,
+) -> anyhow::Result<Option<Rep>> {
     if store.first_rep().await?.is_some() {
         return Ok(None);
     }
@@ -29,24 +34,15 @@ pub async fn seed_if_empty(store: &SharedStore, media: &MediaStore) -> anyhow::R
             password_hash: None,
         })
         .await?;
-    let (ingested, pending) = media
-        .ingest(
+    media
+        .add_recording(
+            store,
+            rep.id,
+            RecordingTitle::parse(DEMO_TITLE).expect("a valid title"),
             futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(DEMO_RECORDING))]),
             u64::MAX,
-            store,
-            jiff::Timestamp::now(),
+            now,
         )
-        .await?;
-    store
-        .create_recording(NewRecording {
-            owner_id: rep.id,
-            title: RecordingTitle::parse(DEMO_TITLE).expect("a valid title"),
-            duration_ms: ingested.duration_ms,
-            media_key: ingested.key,
-            content_type: ingested.content_type.into(),
-            size_bytes: ingested.size_bytes as i64,
-            pending: Some(pending),
-        })
         .await?;
     tracing::info!(
         email = DEMO_EMAIL,

@@ -5,8 +5,9 @@
 //! due jobs for a limited while, runs them through the queue's [`Handler`],
 //! and records the outcome: done (in batches), retried with backoff, or
 //! failed for good. Safe to run in many processes at once: a claim is one
-//! atomic statement, and the jobs of a crashed process are claimed again
-//! once their claim runs out, so nothing is lost; the price is that a job
+//! atomic statement, a long run renews its claim as it goes (and stops if
+//! it lost it), and the jobs of a crashed process are claimed again once
+//! their claim runs out, so nothing is lost; the price is that a job
 //! finished just before a crash may run once more, so handlers make a second
 //! run harmless (an email keeps its Message-ID).
 
@@ -78,6 +79,10 @@ pub trait Handler: Send + Sync + 'static {
     const CONCURRENCY: usize;
     /// Attempts before a job fails for good.
     const MAX_ATTEMPTS: i64;
+    /// At shutdown, stop runs in flight and put their jobs back in the
+    /// queue (long runs: another process, or the next start, takes them
+    /// over) rather than waiting for them to finish.
+    const ABANDON_AT_STOP: bool = false;
 
     async fn prepare(&self, jobs: &[Job]) -> Self::Batch;
     async fn run(&self, job: &Job, batch: &Self::Batch) -> Result<Completion, Failure>;
@@ -192,8 +197,9 @@ impl<H: Handler> Runner<H> {
                 let runner = self.clone();
                 let batch = batch.clone();
                 let done = done_tx.clone();
+                let stop = stop.clone();
                 running.spawn(async move {
-                    runner.run_one(job, &batch, &done).await;
+                    runner.run_one(job, &batch, &done, &stop).await;
                     drop(one);
                 });
             }
@@ -226,9 +232,37 @@ impl<H: Handler> Runner<H> {
         }
     }
 
-    async fn run_one(&self, job: Job, batch: &H::Batch, done: &mpsc::UnboundedSender<JobId>) {
+    async fn run_one(
+        &self,
+        job: Job,
+        batch: &H::Batch,
+        done: &mpsc::UnboundedSender<JobId>,
+        stop: &CancellationToken,
+    ) {
         let queue = H::QUEUE.key();
-        let outcome = match self.handler.run(&job, batch).await {
+        let abandon = async {
+            match H::ABANDON_AT_STOP {
+                true => stop.cancelled().await,
+                false => std::future::pending().await,
+            }
+        };
+        // The run is dropped (its child processes killed) when its claim is
+        // lost or at shutdown.
+        let outcome = tokio::select! {
+            outcome = self.handler.run(&job, batch) => outcome,
+            () = self.keep_claimed(&job) => {
+                tracing::warn!(queue, id = %job.id, "lost the claim on a job; another worker has it");
+                return;
+            }
+            () = abandon => {
+                tracing::info!(queue, id = %job.id, "stopping: the job goes back to the queue");
+                if let Err(error) = self.store.job_released(&job, self.clock.now()).await {
+                    tracing::error!(queue, id = %job.id, %error, "could not put a job back");
+                }
+                return;
+            }
+        };
+        let outcome = match outcome {
             Ok(completion) => {
                 tracing::info!(queue, id = %job.id, subject = job.subject, attempt = job.attempts, "job done");
                 if let Completion::Done = completion {
@@ -253,6 +287,30 @@ impl<H: Handler> Runner<H> {
         if let Err(error) = outcome {
             // The claim runs out and the job is tried again.
             tracing::error!(queue, id = %job.id, %error, "could not record a job's outcome");
+        }
+    }
+}
+
+impl<H: Handler> Runner<H> {
+    /// Renews the job's claim every third of its length while it runs;
+    /// returns when the claim is lost (taken over after it ran out, or it
+    /// could not be renewed before running out), never while it is held.
+    async fn keep_claimed(&self, job: &Job) {
+        let claim = self.timing.claim;
+        let mut held_until = tokio::time::Instant::now() + claim;
+        loop {
+            tokio::time::sleep(claim / 3).await;
+            let until = later(self.clock.now(), claim);
+            match self.store.extend_job_claim(job, until).await {
+                Ok(true) => held_until = tokio::time::Instant::now() + claim,
+                Ok(false) => return,
+                Err(error) => {
+                    tracing::warn!(id = %job.id, %error, "could not renew a job's claim");
+                    if tokio::time::Instant::now() + claim / 3 >= held_until {
+                        return;
+                    }
+                }
+            }
         }
     }
 }

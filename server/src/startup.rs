@@ -31,7 +31,7 @@ use crate::{
     demo,
     jobs::{Runner, RunnerHandle},
     mail::{Transport, delivery::Email},
-    media::{DeleteMedia, MediaStore},
+    media::{self, DeleteMedia, MediaStore, ProcessRecording},
     state::AppState,
     store,
 };
@@ -52,6 +52,7 @@ struct Workers {
     /// `None` when email is not set up.
     email: Option<RunnerHandle>,
     media_deletion: RunnerHandle,
+    processing: RunnerHandle,
 }
 
 impl Workers {
@@ -92,15 +93,19 @@ impl Workers {
             config.job_timing,
         )
         .start();
+        let processing =
+            ProcessRecording::start(store.clone(), media.clone(), clock.clone(), config);
         Ok(Self {
             email,
             media_deletion,
+            processing,
         })
     }
 
     fn waker(&self) -> JobWaker {
         let email = self.email.as_ref().map(RunnerHandle::waker);
         let media_deletion = self.media_deletion.waker();
+        let processing = self.processing.waker();
         JobWaker(Arc::new(move |queue| match queue {
             Queue::Email => {
                 if let Some(email) = &email {
@@ -108,6 +113,7 @@ impl Workers {
                 }
             }
             Queue::MediaDeletion => media_deletion.notify_one(),
+            Queue::Processing => processing.notify_one(),
         }))
     }
 
@@ -117,6 +123,7 @@ impl Workers {
             email.stop().await;
         }
         self.media_deletion.stop().await;
+        self.processing.stop().await;
     }
 }
 
@@ -128,14 +135,15 @@ impl Application {
         let (store, sessions) =
             store::open_with_sessions(&config.database_url, clock.clone()).await?;
         let media = Arc::new(crate::media::open(&config)?);
-        // Uploads a crash cut short: gone after a day.
+        config.processing.tools.check().await?;
+        // Uploads and processing a crash cut short: gone after a day.
         match media.remove_unfinished(UNFINISHED_UPLOADS_KEPT).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "removed unfinished uploads"),
             Err(error) => tracing::warn!(%error, "could not look for unfinished uploads"),
         }
         if config.demo_mode {
-            demo::seed_if_empty(&store, &media).await?;
+            demo::seed_if_empty(&store, &media, clock.now()).await?;
             demo::set_demo_password(&store, config.demo_password.as_deref()).await?;
         }
         let listener = tokio::net::TcpListener::bind(config.site_addr)
@@ -159,6 +167,7 @@ impl Application {
             report_limits: Arc::default(),
             max_upload_bytes: config.max_upload_bytes,
             notify_opens: config.mail() != MailSetup::Off,
+            links: LinkBase(config.short_link_url.to_string()),
         };
         Ok(Self {
             listener,
@@ -252,7 +261,19 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
             app::upload::UPLOAD_URL,
             post(crate::upload::upload_recording),
         )
-        .route("/media/recordings/{id}", get(crate::media::serve_recording))
+        .route("/media/recordings/{id}", get(media::routes::video))
+        .route(
+            "/media/recordings/{id}/poster.jpg",
+            get(media::routes::poster),
+        )
+        .route(
+            "/media/recordings/{id}/previews.jpg",
+            get(media::routes::previews),
+        )
+        .route(
+            "/media/recordings/{id}/previews.vtt",
+            get(media::routes::previews_index),
+        )
         .merge(crate::viewer::routes())
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();

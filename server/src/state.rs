@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use app::{
     clock::SharedClock,
+    link::LinkBase,
     store::{JobWaker, SharedStore},
 };
 use axum::extract::FromRef;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     /// Whether the sender hears of opens (email is set up).
     pub notify_opens: bool,
+    /// Where links point (`SHORT_LINK_URL`).
+    pub links: LinkBase,
 }
 
 /// The recipients' side: links, their pages, video and reports.
@@ -42,6 +45,7 @@ pub struct ViewerState {
     pub link_misses: Arc<LinkMisses>,
     pub report_limits: Arc<ReportLimits>,
     pub notify_opens: bool,
+    pub links: LinkBase,
 }
 
 /// Uploads: where recordings go, and how large they may be.
@@ -50,6 +54,8 @@ pub struct UploadState {
     pub store: SharedStore,
     pub media: Arc<MediaStore>,
     pub clock: SharedClock,
+    /// Wakes this process's processing worker for a new recording.
+    pub jobs: JobWaker,
     pub max_upload_bytes: u64,
 }
 
@@ -82,6 +88,7 @@ impl FromRef<AppState> for ViewerState {
             link_misses: state.link_misses.clone(),
             report_limits: state.report_limits.clone(),
             notify_opens: state.notify_opens,
+            links: state.links.clone(),
         }
     }
 }
@@ -92,6 +99,7 @@ impl FromRef<AppState> for UploadState {
             store: state.store.clone(),
             media: state.media.clone(),
             clock: state.clock.clone(),
+            jobs: state.jobs.clone(),
             max_upload_bytes: state.max_upload_bytes,
         }
     }

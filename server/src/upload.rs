@@ -1,7 +1,12 @@
 //! `POST /api/recordings/upload?title=…`: the file is the raw request body,
 //! streamed to the media directory as it arrives.
 
-use app::{api::ssr::summary, auth::current_rep, domain::RecordingTitle, store::NewRecording};
+use app::{
+    api::ssr::summary,
+    auth::current_rep,
+    domain::RecordingTitle,
+    store::{Queue, StoreError},
+};
 use axum::{
     Json,
     extract::{Query, Request, State},
@@ -50,9 +55,11 @@ pub async fn upload_recording(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
+    let mut body = body.into_data_stream();
     let rep = match current_rep(state.store.as_ref(), &parts).await {
         Ok(rep) => rep,
         Err(app::auth::AuthError::SignedOut) => {
+            drain(&mut body, DRAIN_AFTER_REFUSAL).await;
             return refusal(StatusCode::UNAUTHORIZED, "Sign in to upload.");
         }
         Err(error) => return crate::signin::unavailable_or_failed(error),
@@ -60,7 +67,10 @@ pub async fn upload_recording(
     let title = match RecordingTitle::parse(query.title.as_deref().unwrap_or("Untitled recording"))
     {
         Ok(title) => title,
-        Err(error) => return refusal(StatusCode::BAD_REQUEST, error.to_string()),
+        Err(error) => {
+            drain(&mut body, DRAIN_AFTER_REFUSAL).await;
+            return refusal(StatusCode::BAD_REQUEST, error.to_string());
+        }
     };
     let limit = state.max_upload_bytes;
     let declared = parts
@@ -78,14 +88,17 @@ pub async fn upload_recording(
         );
     }
 
-    let mut body = body.into_data_stream();
     let now = state.clock.now();
-    let (ingested, pending) = match state
+    let added = state
         .media
-        .ingest(&mut body, limit, &state.store, now)
-        .await
-    {
-        Ok(ingested) => ingested,
+        .add_recording(&state.store, rep.id, title, &mut body, limit, now)
+        .await;
+    match added {
+        Ok(recording) => {
+            state.jobs.wake(Queue::Processing);
+            tracing::info!(recording = %recording.id, "recording uploaded");
+            (StatusCode::CREATED, Json(summary(&recording, &rep))).into_response()
+        }
         Err(error) => {
             // Clients read the answer only once they have sent their body:
             // take in (and drop) a bounded rest of it so they see the refusal.
@@ -93,7 +106,6 @@ pub async fn upload_recording(
             let status = match &error {
                 IngestError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 IngestError::Empty | IngestError::NotVideo => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                IngestError::NoDuration => StatusCode::UNPROCESSABLE_ENTITY,
                 IngestError::Interrupted(_) => StatusCode::BAD_REQUEST,
                 IngestError::Stalled => StatusCode::REQUEST_TIMEOUT,
                 IngestError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
@@ -103,43 +115,22 @@ pub async fn upload_recording(
                         "The server has no room for this file just now. Please try again later.",
                     );
                 }
-                IngestError::Io(io) => {
-                    tracing::error!(error = %io, "could not store an upload");
+                IngestError::Store(StoreError::Unavailable(reason)) => {
+                    tracing::error!(%reason, "no database for an upload");
+                    return refusal(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The recording could not be saved just now. Please try again.",
+                    );
+                }
+                IngestError::Io(_) | IngestError::Store(_) => {
+                    tracing::error!(%error, "could not store an upload");
                     return refusal(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "The file could not be stored. Please try again.",
                     );
                 }
             };
-            return refusal(status, error.to_string());
-        }
-    };
-
-    let new = NewRecording {
-        owner_id: rep.id,
-        title,
-        duration_ms: ingested.duration_ms,
-        media_key: ingested.key.clone(),
-        content_type: ingested.content_type.to_string(),
-        size_bytes: ingested.size_bytes as i64,
-        pending: Some(pending),
-    };
-    match state.store.create_recording(new).await {
-        Ok(recording) => {
-            tracing::info!(
-                recording = %recording.id,
-                bytes = ingested.size_bytes,
-                "recording uploaded"
-            );
-            (StatusCode::CREATED, Json(summary(&recording, &rep))).into_response()
-        }
-        Err(error) => {
-            tracing::error!(%error, "could not record an upload");
-            let _ = state.media.remove(&ingested.key).await;
-            refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The recording could not be saved. Please try again.",
-            )
+            refusal(status, error.to_string())
         }
     }
 }

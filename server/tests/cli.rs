@@ -88,11 +88,10 @@ async fn import_adds_a_recording_that_the_app_then_lists() {
         &[],
     );
     assert!(imported.status.success(), "{}", text(&imported.stderr));
-    assert!(
-        text(&imported.stdout).contains("imported recording"),
-        "{}",
-        text(&imported.stdout)
-    );
+    // Processed like an upload, before the command returns.
+    let said = text(&imported.stdout);
+    assert!(said.contains("imported recording 1"), "{said}");
+    assert!(said.contains("recording 1 is ready"), "{said}");
 
     let env = dir.env();
     let app = spawn_in(dir, env).await;
@@ -100,6 +99,46 @@ async fn import_adds_a_recording_that_the_app_then_lists() {
     let (_, html) = app.get_text("/recordings").await;
     assert!(html.contains("Imported call"), "{html}");
     assert!(html.contains(">0:45<"));
+    assert!(
+        html.contains(r#"<img src="/media/recordings/1/poster.jpg""#),
+        "{html}"
+    );
+    assert!(html.contains(">Share</button>"), "ready to share: {html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn import_of_a_damaged_video_fails_with_the_reason() {
+    let dir = Sandbox::new();
+    assert!(
+        server(
+            &dir,
+            &["user", "add", "--email", "rep@example.com", "--name", "Rep"],
+            &[]
+        )
+        .status
+        .success()
+    );
+    // A WebM cut off right after its header: nothing to play.
+    let damaged = dir.path().join("damaged.webm");
+    std::fs::write(&damaged, &common::DEMO[..200]).unwrap();
+    let imported = server(
+        &dir,
+        &[
+            "import",
+            damaged.to_str().unwrap(),
+            "--title",
+            "Damaged",
+            "--owner",
+            "rep@example.com",
+        ],
+        &[],
+    );
+    assert!(!imported.status.success());
+    let said = text(&imported.stderr);
+    assert!(
+        said.contains("This file is not a video we can read, or it is damaged."),
+        "{said}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{TestApp, spawn_app_with};
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -46,26 +46,7 @@ async fn a_client_that_never_finishes_its_headers_is_let_go() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_upload_that_stalls_is_answered_408_and_leaves_no_file() {
     let app = spawn_app_with(&[("CLIENT_TIMEOUT_SECONDS", "2")]).await;
-    let signed_in = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(app.url("/api/auth/signin"))
-        .header("accept", "text/html")
-        .form(&[
-            ("email", common::DEMO_EMAIL),
-            ("password", common::DEMO_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let cookie = signed_in.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.new_demo_session().await;
     let files_before = app.media_files();
 
     let mut stream = connect(&app).await;

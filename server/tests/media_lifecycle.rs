@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 use app::{
     clock::{Clock, ManualClock, SharedClock},
     domain::{RecipientName, RecordingTitle},
-    store::{NewRecording, NewRep},
+    store::{MediaFile, NewRecording, NewRep},
 };
 use common::{DEMO, Sandbox};
 use jiff::SignedDuration;
@@ -69,10 +69,11 @@ async fn a_file_whose_recording_never_came_is_deleted_and_a_claimed_one_kept() {
         .create_recording(NewRecording {
             owner_id: rep.id,
             title: RecordingTitle::parse("Kept").unwrap(),
-            duration_ms: kept.duration_ms,
-            media_key: kept.key.clone(),
-            content_type: kept.content_type.into(),
-            size_bytes: kept.size_bytes as i64,
+            original: MediaFile {
+                key: kept.key.clone(),
+                content_type: kept.content_type.into(),
+                size_bytes: kept.size_bytes as i64,
+            },
             pending: Some(pending),
         })
         .await

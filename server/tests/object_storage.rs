@@ -110,12 +110,28 @@ async fn recordings_live_in_the_bucket_and_play_with_byte_ranges() {
     let s3 = S3Server::start().await;
     let app = spawn_on(&s3).await;
 
-    // The demo recording went to the bucket, under the prefix; nothing of
-    // it stays on local disk.
+    // The demo recording went to the bucket, under the prefix, with its
+    // poster and timeline previews; nothing of it stays on local disk.
     let objects = s3.objects().await;
-    assert_eq!(objects.len(), 1, "{objects:?}");
-    assert!(objects[0].0.starts_with("team-a/") && objects[0].0.ends_with(".webm"));
-    assert_eq!(objects[0].1, DEMO.len() as u64);
+    let names: Vec<&str> = objects.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(objects.len(), 3, "{objects:?}");
+    assert!(
+        names.iter().all(|name| name.starts_with("team-a/")),
+        "{names:?}"
+    );
+    let original = objects
+        .iter()
+        .find(|(name, _)| name.ends_with(".webm"))
+        .unwrap();
+    assert_eq!(original.1, DEMO.len() as u64);
+    assert!(
+        names.iter().any(|name| name.ends_with("-poster.jpg")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|name| name.ends_with("-previews.jpg")),
+        "{names:?}"
+    );
     assert!(app.media_files().is_empty(), "{:?}", app.media_files());
 
     let id = app.recording_ids().await[0];
@@ -170,6 +186,11 @@ async fn a_large_upload_goes_up_in_parts_and_comes_back_whole() {
     let id = uploaded.json::<serde_json::Value>().await.unwrap()["id"]
         .as_i64()
         .unwrap();
+    // Processed in a local folder of its own, gone when done.
+    wait_for_recording(&app, id, "it is processed", |r| {
+        r["state"] == "Ready" && !r["previews"].is_null()
+    })
+    .await;
 
     let sizes: Vec<u64> = s3
         .objects()

@@ -35,6 +35,10 @@ fn table(ids: &Ids) -> Vec<(&'static str, Value)> {
             json!({ "share_id": ids.share, "title": "Taken over" }),
         ),
         (
+            "/api/share/link-preview",
+            json!({ "share_id": ids.share, "on": false }),
+        ),
+        (
             "/api/share/expiration",
             json!({ "share_id": ids.share, "preset": "Days90", "start_date": "2030-01-01", "end_date": null }),
         ),

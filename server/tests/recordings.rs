@@ -38,7 +38,9 @@ async fn details_page_has_the_player_and_share_button() {
     let (status, html) = app.get_text(&format!("/recordings/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("<h1>Demo recording: product walkthrough</h1>"),
+        html.contains(&format!(
+            r#"<h1 id="recording-{id}-title">Demo recording: product walkthrough</h1>"#
+        )),
         "{html}"
     );
     assert!(html.contains(&format!("src=\"/media/recordings/{id}\"")));

@@ -5,7 +5,6 @@
 mod common;
 
 use common::{Sandbox, api::*, spawn_in};
-use reqwest::header;
 
 const SECRET: &str = "s3cret-Pa55word";
 
@@ -37,26 +36,8 @@ async fn passwords_and_session_ids_never_reach_the_log() {
     let app = spawn_in(dir, env).await;
 
     // A sign-in whose session id we can look for.
-    let signed_in = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(app.url("/api/auth/signin"))
-        .header("accept", "text/html")
-        .form(&[
-            ("email", common::DEMO_EMAIL),
-            ("password", common::DEMO_PASSWORD),
-            ("next", "/recordings"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let cookie = signed_in.headers()[header::SET_COOKIE].to_str().unwrap();
-    let session_id = cookie
-        .strip_prefix("session=")
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_string();
+    let cookie = app.new_demo_session().await;
+    let session_id = cookie.strip_prefix("session=").unwrap().to_string();
     app.sign_in(common::DEMO_EMAIL, common::DEMO_PASSWORD).await;
 
     // An email that cannot be sent: its failure is logged and retried.

@@ -326,8 +326,10 @@ async fn unknown_and_other_reps_ids_are_not_found_and_untouched() {
     .await
     .unwrap();
     let recording: i64 = sqlx::query_scalar(
-        "INSERT INTO recordings (owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes) \
-         VALUES ($1, 'Their recording', 0, 60000, 'theirs.webm', 'video/webm', 1) RETURNING id",
+        "INSERT INTO recordings (owner_id, title, created_at_ms, duration_ms, original_key, media_key, \
+         content_type, size_bytes, state, progress) \
+         VALUES ($1, 'Their recording', 0, 60000, 'theirs.webm', 'theirs.webm', 'video/webm', 1, \
+         'ready', 100) RETURNING id",
     )
     .bind(rep)
     .fetch_one(&pool)
@@ -621,7 +623,7 @@ async fn the_viewer_shows_title_sender_expiry_and_timed_comments() {
     // The video plays without scripts, from the link's own URL.
     let video = format!(
         "<video controls preload=\"metadata\" playsinline src=\"{0}/video\" \
-         data-opened-url=\"{0}/opened\" data-watched-url=\"{0}/watched\">",
+         poster=\"{0}/poster.jpg\" data-opened-url=\"{0}/opened\" data-watched-url=\"{0}/watched\">",
         paths[0]
     );
     assert!(html.contains(&video), "{html}");

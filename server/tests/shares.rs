@@ -384,6 +384,7 @@ async fn resend_sends_the_recipient_one_more_email() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
     let app = spawn_app().await;
+    let demo_files = app.media_files().len();
     let uploaded: Value = app
         .client
         .post(app.url("/api/recordings/upload?title=Call%20to%20delete"))
@@ -395,6 +396,10 @@ async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
         .await
         .unwrap();
     let recording = uploaded["id"].as_i64().unwrap();
+    wait_for_recording(&app, recording, "it is processed", |r| {
+        r["state"] == "Ready" && !r["previews"].is_null()
+    })
+    .await;
     let share = ok(
         &app,
         "share/open",
@@ -407,7 +412,8 @@ async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
     let share = current(&app, id).await;
     let path = path_of(links(&share)[0].1.as_deref().unwrap());
     assert_eq!(get(&app, &path).await.status(), StatusCode::OK);
-    assert_eq!(app.media_files().len(), 2);
+    // The recording's file (played as it is), its poster and previews.
+    assert_eq!(app.media_files().len(), demo_files + 3);
 
     assert_eq!(
         delete_recording(&app, recording).await.status(),
@@ -419,9 +425,9 @@ async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
     assert!(!app.recording_ids().await.contains(&recording));
     let media = get(&app, &format!("/media/recordings/{recording}")).await;
     assert_eq!(media.status(), StatusCode::NOT_FOUND);
-    // The file goes right after the answer.
+    // Its files go right after the answer.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while app.media_files().len() > 1 {
+    while app.media_files().len() > demo_files {
         assert!(std::time::Instant::now() < deadline, "the media file stays");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
@@ -528,11 +534,14 @@ async fn large_report_bodies_are_refused_before_the_link_is_looked_up() {
 }
 
 /// The media-deletion job's state, attempts and last error.
-async fn media_deletion_job(app: &TestApp) -> Option<(String, i64, Option<String>)> {
+/// The deletion job of the media file `key`.
+async fn media_deletion_job(app: &TestApp, key: &str) -> Option<(String, i64, Option<String>)> {
     sqlx::query_as(
-        "SELECT status, attempts, last_error FROM jobs WHERE queue = 'media_deletion' \
-         ORDER BY id DESC LIMIT 1",
+        "SELECT j.status, j.attempts, j.last_error FROM jobs j \
+         JOIN media_deletions d ON d.id = j.subject_id \
+         WHERE j.queue = 'media_deletion' AND d.media_key = $1 ORDER BY j.id DESC LIMIT 1",
     )
+    .bind(key)
     .fetch_optional(&db(app).await)
     .await
     .unwrap()
@@ -544,6 +553,7 @@ async fn a_media_deletion_that_fails_is_retried_until_it_is_done() {
     let recording = demo_recording(&app).await;
     // The file cannot be removed for now: a folder stands in its place.
     let file = app.media_files().pop().unwrap();
+    let key = file.file_name().unwrap().to_string_lossy().into_owned();
     std::fs::remove_file(&file).unwrap();
     std::fs::create_dir(&file).unwrap();
     std::fs::write(file.join("in the way"), b"x").unwrap();
@@ -552,7 +562,7 @@ async fn a_media_deletion_that_fails_is_retried_until_it_is_done() {
     assert_eq!(deleted.status(), StatusCode::OK);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let job = media_deletion_job(&app).await;
+        let job = media_deletion_job(&app, &key).await;
         if let Some((state, attempts, error)) = &job
             && state == "queued"
             && *attempts >= 2
@@ -568,7 +578,7 @@ async fn a_media_deletion_that_fails_is_retried_until_it_is_done() {
     std::fs::remove_dir_all(&file).unwrap();
     std::fs::write(&file, b"the recording").unwrap();
     loop {
-        let job = media_deletion_job(&app).await;
+        let job = media_deletion_job(&app, &key).await;
         if job.as_ref().is_some_and(|(state, _, _)| state == "done") {
             break;
         }

@@ -48,6 +48,17 @@ async fn fixture() -> Fixture {
     }
 }
 
+/// An open of `recipient`'s link, reporting nothing about the browser.
+fn an_open(recipient: RecipientId) -> NewOpen {
+    NewOpen {
+        recipient_id: recipient,
+        reported_local: None,
+        reported_zone: None,
+        reported_offset_min: None,
+        user_agent: None,
+    }
+}
+
 fn name(s: &str) -> RecipientName {
     RecipientName::parse(s).unwrap()
 }
@@ -69,19 +80,34 @@ impl Fixture {
             .unwrap()
     }
 
+    /// A recording of a minute, processed: ready, playing its original.
     async fn recording(&self, owner: RepId, title: &str) -> Recording {
-        self.store
+        let original = MediaFile {
+            key: format!("{}-{title}", owner.get()),
+            content_type: "video/webm".into(),
+            size_bytes: 1_000,
+        };
+        let recording = self
+            .store
             .create_recording(NewRecording {
                 owner_id: owner,
                 title: RecordingTitle::parse(title).unwrap(),
-                duration_ms: 60_000,
-                media_key: format!("{}-{title}", owner.get()),
-                content_type: "video/webm".into(),
-                size_bytes: 1_000,
+                original: original.clone(),
                 pending: None,
             })
             .await
-            .unwrap()
+            .unwrap();
+        let ready = ProcessingStep::Ready {
+            playable: original,
+            duration_ms: 60_000,
+        };
+        assert!(
+            self.store
+                .record_processing(recording.id, ready, None)
+                .await
+                .unwrap()
+        );
+        self.store.recording(recording.id).await.unwrap().unwrap()
     }
 
     /// A draft share of `recording`, 30 days from today (UTC).
@@ -229,7 +255,7 @@ async fn recordings_are_listed_newest_first_and_only_to_their_owner() {
     assert_eq!(
         deletions[&deletion],
         MediaDeletion {
-            key: first.media_key.clone(),
+            key: first.original_key.clone(),
             in_use: false
         }
     );
@@ -254,10 +280,11 @@ async fn a_stored_file_is_deleted_unless_its_recording_claims_it() {
         .create_recording(NewRecording {
             owner_id: ada.id,
             title: RecordingTitle::parse("Kept").unwrap(),
-            duration_ms: 1_000,
-            media_key: "claimed.webm".into(),
-            content_type: "video/webm".into(),
-            size_bytes: 10,
+            original: MediaFile {
+                key: "claimed.webm".into(),
+                content_type: "video/webm".into(),
+                size_bytes: 10,
+            },
             pending: Some(claimed),
         })
         .await
@@ -383,7 +410,7 @@ async fn comments_come_unstamped_first_then_in_timeline_order() {
         ("no time", None),
         ("at 5 s", Some(5_000)),
     ] {
-        let at = at.map(|ms| CommentTime::parse(ms, recording.duration_ms).unwrap());
+        let at = at.map(|ms| CommentTime::parse(ms, recording.duration_ms.unwrap()).unwrap());
         let body = CommentBody::parse(body).unwrap();
         assert!(f.store.add_comment(ada.id, share, &body, at).await.unwrap());
     }
@@ -586,11 +613,9 @@ async fn opens_notify_the_first_time_then_at_most_hourly() {
     f.store.create_missing_links(ada.id, share).await.unwrap();
     let recipient = f.recipients(ada.id, share).await[0].id;
     let open = || NewOpen {
-        recipient_id: recipient,
-        reported_local: None,
         reported_zone: Some("Europe/Berlin".into()),
         reported_offset_min: Some(60),
-        user_agent: None,
+        ..an_open(recipient)
     };
     let hour = SignedDuration::from_hours(1);
     let quiet_since = |clock: &ManualClock| Some(clock.now() - hour);
@@ -659,7 +684,11 @@ async fn expiration_and_resend_follow_the_rules_of_the_shares_page() {
         "a revoked link gets no more email"
     );
     assert_eq!(f.count("SELECT COUNT(*) FROM emails").await, 3);
-    assert_eq!(f.count("SELECT COUNT(*) FROM jobs").await, 3);
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM jobs WHERE queue = 'email'")
+            .await,
+        3
+    );
 
     let ended = Expiration::from_stored(
         app::domain::ExpiryPreset::Custom,
@@ -736,7 +765,8 @@ async fn sending_while_recipients_come_and_go_emails_each_current_recipient_once
         "one email per current recipient: {per_recipient:?}"
     );
     assert_eq!(
-        f.count("SELECT COUNT(*) FROM jobs").await,
+        f.count("SELECT COUNT(*) FROM jobs WHERE queue = 'email'")
+            .await,
         f.count("SELECT COUNT(*) FROM emails").await,
         "a job per email"
     );
@@ -750,18 +780,7 @@ async fn opens_at_once_notify_once() {
     f.store.create_missing_links(ada.id, share).await.unwrap();
     let recipient = f.recipients(ada.id, share).await[0].id;
     let quiet_since = f.clock.now() - SignedDuration::from_hours(1);
-    let opens = (0..12).map(|_| {
-        f.store.record_open(
-            NewOpen {
-                recipient_id: recipient,
-                reported_local: None,
-                reported_zone: None,
-                reported_offset_min: None,
-                user_agent: None,
-            },
-            Some(quiet_since),
-        )
-    });
+    let opens = (0..12).map(|_| f.store.record_open(an_open(recipient), Some(quiet_since)));
     let notified: Vec<bool> = join_all(opens)
         .await
         .into_iter()
@@ -891,13 +910,7 @@ async fn opens_close_together_are_one_visit_and_visits_are_bounded() {
     let share = f.share_to(ada.id, 1).await;
     f.store.create_missing_links(ada.id, share).await.unwrap();
     let recipient = f.recipients(ada.id, share).await[0].id;
-    let open = || NewOpen {
-        recipient_id: recipient,
-        reported_local: None,
-        reported_zone: None,
-        reported_offset_min: None,
-        user_agent: None,
-    };
+    let open = || an_open(recipient);
     // Three opens a minute apart: one visit of three.
     for _ in 0..3 {
         f.store.record_open(open(), None).await.unwrap();

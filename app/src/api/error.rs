@@ -45,6 +45,10 @@ pub enum ApiError {
     WrongCredentials,
     #[error("Too many tries. Wait a minute, then try again.")]
     TooManyTries,
+    /// The recording is still being processed (or could not be): it cannot
+    /// be shared yet.
+    #[error("This recording is not ready yet. Share it once it is processed.")]
+    NotReady,
     /// The server's database cannot be reached just now.
     #[error("The server cannot reach its database just now. Please try again in a moment.")]
     Unavailable,

@@ -126,6 +126,7 @@ pub mod ssr {
             set_status(match error {
                 ApiError::Invalid { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
                 ApiError::NotFound => http::StatusCode::NOT_FOUND,
+                ApiError::NotReady => http::StatusCode::CONFLICT,
                 ApiError::SignedOut | ApiError::WrongCredentials => http::StatusCode::UNAUTHORIZED,
                 ApiError::TooManyTries => http::StatusCode::TOO_MANY_REQUESTS,
                 ApiError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
@@ -257,6 +258,9 @@ pub mod ssr {
                 .strftime("%b %-d, %Y")
                 .to_string(),
             duration_ms: recording.duration_ms,
+            state: recording.state.clone(),
+            has_poster: recording.poster_key.is_some(),
+            previews: recording.previews.as_ref().map(|p| p.layout),
         }
     }
 }

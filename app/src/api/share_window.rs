@@ -24,6 +24,9 @@ pub async fn open_share(
     answer(async move {
         let ctx = Ctx::load().await?;
         let recording = found(ctx.store.recording_of(ctx.rep.id, recording_id).await)?;
+        if recording.ready().is_none() {
+            return Err(ApiError::NotReady);
+        }
         let time_zone = zone_name(ctx.rep.time_zone.as_deref(), &browser_time_zone);
         let tz = zone(&time_zone);
         let expiration = Expiration::default_from(ctx.today(&tz));
@@ -105,6 +108,20 @@ pub async fn set_share_expiration(
     .await
 }
 
+/// "Show a preview when the link is pasted": whether the viewer page names
+/// the recording and shows its poster to apps that unfurl links.
+#[server(endpoint = "share/link-preview", input = Json)]
+pub async fn set_link_preview(share_id: ShareId, on: bool) -> Result<ShareView, ApiError> {
+    use super::ssr::{Ctx, answer, found};
+
+    answer(async move {
+        let ctx = Ctx::load().await?;
+        found(ctx.store.set_link_preview(ctx.rep.id, share_id, on).await)?;
+        ssr::view(&ctx, share_id).await
+    })
+    .await
+}
+
 /// Adds a comment, stamped with `at_ms` (a spot on the timeline) if given.
 #[server(endpoint = "share/comment/add", input = Json)]
 pub async fn add_comment(
@@ -127,7 +144,7 @@ pub async fn add_comment(
                 let recording =
                     found(ctx.store.recording_of(ctx.rep.id, share.recording_id).await)?;
                 Some(
-                    CommentTime::parse(at, recording.duration_ms)
+                    CommentTime::parse(at, recording.duration_ms.unwrap_or(0))
                         .map_err(|e| ApiError::invalid(Field::CommentTime, e))?,
                 )
             }
@@ -311,6 +328,7 @@ mod ssr {
             id: share.id,
             recording: ctx.summary(&recording),
             title: share.title.clone(),
+            link_preview: share.link_preview,
             expiration: ExpirationView {
                 preset: expiration.preset(),
                 start_date: expiration.start().to_string(),

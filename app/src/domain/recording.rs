@@ -1,4 +1,5 @@
-//! A recording's title, and how its length reads.
+//! A recording's title, how its length reads, where its processing is, and
+//! the layout of its timeline previews.
 
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +53,92 @@ pub fn format_clock(ms: i64) -> String {
     }
 }
 
+/// Where a recording is on its way to playing everywhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MediaState {
+    /// Being probed, converted and given a poster: `percent` done.
+    Processing {
+        percent: u8,
+    },
+    Ready,
+    /// It cannot be used; `reason` tells the rep why.
+    Failed {
+        reason: String,
+    },
+}
+
+impl MediaState {
+    pub fn is_ready(&self) -> bool {
+        matches!(self, Self::Ready)
+    }
+
+    pub fn is_processing(&self) -> bool {
+        matches!(self, Self::Processing { .. })
+    }
+}
+
+/// Timeline previews: one sprite image of `count` frames, each `width` ×
+/// `height` pixels, `columns` to a row, the frame at `i × every_ms` in
+/// place `i`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewLayout {
+    pub every_ms: i64,
+    pub columns: u32,
+    pub count: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl PreviewLayout {
+    /// The frame to show for the moment `at_ms`: its top-left corner in the
+    /// sprite, in pixels.
+    pub fn frame_at(&self, at_ms: i64) -> (u32, u32) {
+        let last = self.count.saturating_sub(1);
+        let index = u32::try_from(at_ms.max(0) / self.every_ms.max(1))
+            .unwrap_or(u32::MAX)
+            .min(last);
+        let columns = self.columns.max(1);
+        (
+            (index % columns) * self.width,
+            (index / columns) * self.height,
+        )
+    }
+
+    /// The WebVTT index of the sprite, as players read thumbnails: a cue
+    /// per frame, pointing at its part of `sprite_url` (`#xywh=`).
+    pub fn webvtt(&self, sprite_url: &str, duration_ms: i64) -> String {
+        let mut vtt = String::from("WEBVTT\n");
+        for index in 0..i64::from(self.count) {
+            let start = index * self.every_ms;
+            if start >= duration_ms && index > 0 {
+                break;
+            }
+            let end = ((index + 1) * self.every_ms).min(duration_ms.max(start + 1));
+            let (x, y) = self.frame_at(start);
+            vtt.push_str(&format!(
+                "\n{} --> {}\n{sprite_url}#xywh={x},{y},{},{}\n",
+                vtt_time(start),
+                vtt_time(end),
+                self.width,
+                self.height
+            ));
+        }
+        vtt
+    }
+}
+
+/// `hh:mm:ss.ttt`, as WebVTT writes a moment.
+fn vtt_time(ms: i64) -> String {
+    let ms = ms.max(0);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +169,42 @@ mod tests {
         assert_eq!(format_clock(3_599_999), "59:59");
         assert_eq!(format_clock(3_600_000), "1:00:00");
         assert_eq!(format_clock(36_061_000), "10:01:01");
+    }
+
+    #[test]
+    fn previews_map_a_moment_to_its_frame() {
+        let layout = PreviewLayout {
+            every_ms: 2000,
+            columns: 10,
+            count: 23,
+            width: 160,
+            height: 90,
+        };
+        assert_eq!(layout.frame_at(0), (0, 0));
+        assert_eq!(layout.frame_at(1999), (0, 0));
+        assert_eq!(layout.frame_at(2000), (160, 0));
+        assert_eq!(layout.frame_at(21_000), (0, 90));
+        assert_eq!(layout.frame_at(44_500), (2 * 160, 2 * 90));
+        // Past the end and before the start: the last and the first frame.
+        assert_eq!(layout.frame_at(i64::MAX), (2 * 160, 2 * 90));
+        assert_eq!(layout.frame_at(-5), (0, 0));
+    }
+
+    #[test]
+    fn previews_index_is_webvtt_with_a_cue_per_frame() {
+        let layout = PreviewLayout {
+            every_ms: 2000,
+            columns: 2,
+            count: 3,
+            width: 160,
+            height: 90,
+        };
+        assert_eq!(
+            layout.webvtt("/p.jpg", 5_500),
+            "WEBVTT\n\
+             \n00:00:00.000 --> 00:00:02.000\n/p.jpg#xywh=0,0,160,90\n\
+             \n00:00:02.000 --> 00:00:04.000\n/p.jpg#xywh=160,0,160,90\n\
+             \n00:00:04.000 --> 00:00:05.500\n/p.jpg#xywh=0,90,160,90\n"
+        );
     }
 }

@@ -32,6 +32,32 @@ pub fn share_id() -> impl Fn() -> Option<ShareId> + Copy + Send + Sync + 'static
     route_id()
 }
 
+/// How often an open page asks again for what changes by itself (opens,
+/// processing).
+const REFRESH_MS: u64 = 3_000;
+
+/// Refetches `resource` every [`REFRESH_MS`] while the page is open and
+/// `wanted()` (in the browser only; the server renders once).
+pub fn keep_fresh<T>(resource: Resource<T>, wanted: impl Fn() -> bool + Send + Sync + 'static)
+where
+    T: Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    let wanted = std::sync::Arc::new(wanted);
+    Effect::new(move |_| {
+        let wanted = wanted.clone();
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if wanted() {
+                    resource.refetch();
+                }
+            },
+            std::time::Duration::from_millis(REFRESH_MS),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
 /// Marks the response 404 when rendered on the server.
 pub fn set_not_found_status() {
     #[cfg(feature = "ssr")]

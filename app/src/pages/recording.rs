@@ -1,4 +1,5 @@
-//! `/recordings/{id}`: the meeting details page, with the player.
+//! `/recordings/{id}`: the meeting details page, with the player once the
+//! recording is ready (its percent done until then, refreshed).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,7 +8,11 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api::{delete_recording, get_recording},
     domain::format_clock,
-    pages::{recording_id, set_not_found_status},
+    pages::{
+        keep_fresh, recording_id,
+        recordings::{Poster, Status},
+        set_not_found_status,
+    },
     share_window::ShareDialog,
     views::RecordingSummary,
 };
@@ -22,9 +27,17 @@ pub fn RecordingPage() -> impl IntoView {
         }
     });
     let sharing = RwSignal::new(None::<RecordingSummary>);
+    keep_fresh(recording, move || {
+        recording.with_untracked(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(Option::as_ref)
+                .is_some_and(|r| r.state.is_processing())
+        })
+    });
 
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match recording.await {
                     Ok(Some(recording)) => view! { <RecordingDetails recording sharing /> }.into_any(),
@@ -40,7 +53,7 @@ pub fn RecordingPage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <ShareDialog sharing />
     }
 }
@@ -50,8 +63,8 @@ fn RecordingDetails(
     recording: RecordingSummary,
     sharing: RwSignal<Option<RecordingSummary>>,
 ) -> impl IntoView {
-    let to_share = recording.clone();
     let id = recording.id;
+    let title_id = format!("recording-{id}-title");
     let navigate = use_navigate();
     let deleting = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
@@ -83,19 +96,29 @@ fn RecordingDetails(
         <article class="recording">
             <p class="breadcrumb"><a href="/recordings">"Recordings"</a></p>
             <div class="recording__head">
-                <h1>{recording.title.clone()}</h1>
-                <button type="button" class="primary" on:click=move |_| sharing.set(Some(to_share.clone()))>
-                    "Share"
-                </button>
+                <h1 id=title_id.clone()>{recording.title.clone()}</h1>
+                <Status recording=recording.clone() title_id sharing />
             </div>
             <p class="meta">
                 <time datetime=recording.created_at.clone()>{recording.created_on.clone()}</time>
-                " · "
-                {format_clock(recording.duration_ms)}
+                {recording.duration_ms.map(|ms| format!(" · {}", format_clock(ms)))}
             </p>
-            <video class="player" controls preload="metadata" src=recording.media_url()>
-                "Your browser cannot play this video."
-            </video>
+            {if recording.state.is_ready() {
+                view! {
+                    <video
+                        class="player"
+                        controls
+                        preload="metadata"
+                        poster=recording.poster_url()
+                        src=recording.media_url()
+                    >
+                        "Your browser cannot play this video."
+                    </video>
+                }
+                    .into_any()
+            } else {
+                view! { <div class="player player--waiting"><Poster recording=recording.clone() /></div> }.into_any()
+            }}
             <p class="recording__danger">
                 <button type="button" class="danger" disabled=move || deleting.get() on:click=delete>
                     {move || if deleting.get() { "Deleting…" } else { "Delete recording" }}

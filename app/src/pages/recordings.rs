@@ -1,10 +1,16 @@
-//! `/recordings`: the rep's library.
+//! `/recordings`: the rep's library: each recording's poster, and while it
+//! is processed its percent done (refreshed without reload), or why it
+//! failed; Share once it is ready.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::keep_fresh;
 use crate::{
-    api::list_recordings, domain::format_clock, share_window::ShareDialog, upload::UploadForm,
+    api::list_recordings,
+    domain::{MediaState, format_clock},
+    share_window::ShareDialog,
+    upload::UploadForm,
     views::RecordingSummary,
 };
 
@@ -12,11 +18,19 @@ use crate::{
 pub fn RecordingsPage() -> impl IntoView {
     let recordings = Resource::new(|| (), |_| list_recordings());
     let sharing = RwSignal::new(None::<RecordingSummary>);
+    keep_fresh(recordings, move || {
+        recordings.with_untracked(|list| {
+            list.as_ref()
+                .and_then(|list| list.as_ref().ok())
+                .is_some_and(|list| list.iter().any(|r| r.state.is_processing()))
+        })
+    });
 
     view! {
         <Title text="Recordings" />
         <h1>"Recordings"</h1>
-        <Suspense fallback=|| view! { <p>"Loading recordings…"</p> }>
+        // Transition keeps the table on screen while it refreshes.
+        <Transition fallback=|| view! { <p>"Loading recordings…"</p> }>
             {move || Suspend::new(async move {
                 match recordings.await {
                     Ok(list) if list.is_empty() => {
@@ -26,7 +40,7 @@ pub fn RecordingsPage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
         <UploadForm on_uploaded=move |()| recordings.refetch() />
         <ShareDialog sharing />
     }
@@ -41,10 +55,11 @@ fn RecordingTable(
         <table class="recordings">
             <thead>
                 <tr>
+                    <th scope="col"><span class="visually-hidden">"Poster"</span></th>
                     <th scope="col">"Title"</th>
                     <th scope="col">"Date"</th>
                     <th scope="col">"Duration"</th>
-                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    <th scope="col"><span class="visually-hidden">"Status and actions"</span></th>
                 </tr>
             </thead>
             <tbody>
@@ -52,30 +67,69 @@ fn RecordingTable(
                     .into_iter()
                     .map(|recording| {
                         let title_id = format!("recording-{}-title", recording.id);
-                        let to_share = recording.clone();
                         view! {
                             <tr>
+                                <td class="recordings__poster"><Poster recording=recording.clone() /></td>
                                 <td>
                                     <a id=title_id.clone() href=recording.page_url()>{recording.title.clone()}</a>
                                 </td>
                                 <td>
                                     <time datetime=recording.created_at.clone()>{recording.created_on.clone()}</time>
                                 </td>
-                                <td>{format_clock(recording.duration_ms)}</td>
-                                <td>
-                                    <button
-                                        type="button"
-                                        aria-describedby=title_id
-                                        on:click=move |_| sharing.set(Some(to_share.clone()))
-                                    >
-                                        "Share"
-                                    </button>
-                                </td>
+                                <td>{recording.duration_ms.map(format_clock)}</td>
+                                <td><Status recording title_id sharing /></td>
                             </tr>
                         }
                     })
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The recording's poster, or an empty frame until it has one.
+#[component]
+pub fn Poster(recording: RecordingSummary) -> impl IntoView {
+    match recording.poster_url() {
+        Some(url) => {
+            view! { <img class="poster" src=url alt="" width="128" height="72" loading="lazy" /> }
+                .into_any()
+        }
+        None => view! { <span class="poster poster--none" aria-hidden="true"></span> }.into_any(),
+    }
+}
+
+/// Share once ready; while processing, the percent done; why it failed.
+#[component]
+pub fn Status(
+    recording: RecordingSummary,
+    title_id: String,
+    sharing: RwSignal<Option<RecordingSummary>>,
+) -> impl IntoView {
+    match recording.state.clone() {
+        MediaState::Ready => {
+            let to_share = recording.clone();
+            view! {
+                <button
+                    type="button"
+                    aria-describedby=title_id
+                    on:click=move |_| sharing.set(Some(to_share.clone()))
+                >
+                    "Share"
+                </button>
+            }
+            .into_any()
+        }
+        MediaState::Processing { percent } => view! {
+            <span class="processing">
+                <span class="processing__label">{format!("Processing {percent}%")}</span>
+                <progress max="100" value=percent.to_string() aria-label="Processing" aria-describedby=title_id></progress>
+            </span>
+        }
+        .into_any(),
+        MediaState::Failed { reason } => view! {
+            <span class="failed">{format!("Failed: {reason}")}</span>
+        }
+        .into_any(),
     }
 }

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 
 use leptos_router::hooks::use_query_map;
 
-use super::share_id;
+use super::{keep_fresh, share_id};
 use crate::{
     api::{
         ApiError, ChangeExpiration, Field, list_shares, resend_email, revoke_links, share_activity,
@@ -16,29 +16,10 @@ use crate::{
     form::{FieldError, field_error},
     views::{Delivery, RecipientActivityView, SentShareView, ShareActivityView},
 };
-/// How often an open page asks again.
-const REFRESH_MS: u64 = 3_000;
-
-/// Refetches `resource` every [`REFRESH_MS`] while the page is open (in the
-/// browser only; the server renders once).
-fn keep_fresh<T>(resource: Resource<T>)
-where
-    T: Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
-{
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || resource.refetch(),
-            std::time::Duration::from_millis(REFRESH_MS),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-}
-
 #[component]
 pub fn SharesPage() -> impl IntoView {
     let shares = Resource::new(|| (), |_| list_shares());
-    keep_fresh(shares);
+    keep_fresh(shares, || true);
 
     view! {
         <Title text="Shares" />
@@ -108,7 +89,7 @@ pub fn SharePage() -> impl IntoView {
             None => Ok(None),
         }
     });
-    keep_fresh(activity);
+    keep_fresh(activity, || true);
     let notice = RwSignal::new(None::<String>);
     // The date being typed lives here, outside the part that refreshes, so a
     // refresh never overwrites it; `None` shows the share's current last day.

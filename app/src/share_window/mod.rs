@@ -5,6 +5,7 @@
 
 mod comments;
 mod menu;
+mod more_options;
 mod player;
 mod recipients;
 mod title_and_expiry;
@@ -176,6 +177,7 @@ pub fn ShareDialog(sharing: RwSignal<Option<RecordingSummary>>) -> impl IntoView
                 <h2 id="share-dialog-title">"Share Recording"</h2>
                 <Show when=move || state.share.with(Option::is_some)>
                     <title_and_expiry::TitleAndExpiry state />
+                    <more_options::MoreOptions state />
                 </Show>
             </header>
             {move || state.problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}

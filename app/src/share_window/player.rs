@@ -1,6 +1,8 @@
 //! The centre of the window: the player, and a timeline on which a click
 //! (or the arrow keys) picks the time for the next comment. Comments with a
-//! time show as markers on it.
+//! time show as markers on it. Hovering the timeline, or moving along it with
+//! the keys, shows the frame at that time (from the recording's sprite of
+//! previews), so the rep sees where a comment will land.
 
 use leptos::prelude::*;
 
@@ -17,7 +19,44 @@ pub fn PlayerPanel(state: ShareState) -> impl IntoView {
             .share
             .with(|s| s.as_ref().map(|s| s.recording.clone()))
     };
-    let duration = move || recording().map(|r| r.duration_ms).unwrap_or(0);
+    let duration = move || recording().and_then(|r| r.duration_ms).unwrap_or(0);
+    // The time under the pointer; else, while the slider has the focus, the
+    // time picked with the keys.
+    let hovered = RwSignal::new(None::<i64>);
+    let focused = RwSignal::new(false);
+    let previewed = move || {
+        hovered
+            .get()
+            .or_else(|| focused.get().then(|| state.selected_ms.get()).flatten())
+    };
+    let preview = move || {
+        let at = previewed()?;
+        let recording = recording()?;
+        let layout = recording.previews?;
+        let (x, y) = layout.frame_at(at);
+        let left = at as f64 * 100.0 / duration().max(1) as f64;
+        Some(view! {
+            <div class="timeline__preview" style:left=format!("{left:.2}%") aria-hidden="true">
+                <div
+                    class="timeline__frame"
+                    style:width=format!("{}px", layout.width)
+                    style:height=format!("{}px", layout.height)
+                    style:background-image=recording.previews_url().map(|url| format!("url({url})"))
+                    style:background-position=format!("-{x}px -{y}px")
+                ></div>
+                <span class="timeline__time">{format_clock(at)}</span>
+            </div>
+        })
+    };
+    let hover = move |ev: leptos::ev::MouseEvent| {
+        let slider = event_target::<web_sys::HtmlInputElement>(&ev);
+        let rect = slider.get_bounding_client_rect();
+        if rect.width() <= 0.0 {
+            return;
+        }
+        let fraction = ((f64::from(ev.client_x()) - rect.left()) / rect.width()).clamp(0.0, 1.0);
+        hovered.set(Some((fraction * duration() as f64) as i64));
+    };
     let markers = move || {
         let duration = duration().max(1);
         state.share.with(|s| {
@@ -51,6 +90,7 @@ pub fn PlayerPanel(state: ShareState) -> impl IntoView {
                 class="player"
                 controls
                 preload="metadata"
+                poster=move || recording().and_then(|r| r.poster_url())
                 src=move || recording().map(|r| r.media_url())
             >
                 "Your browser cannot play this video."
@@ -69,7 +109,12 @@ pub fn PlayerPanel(state: ShareState) -> impl IntoView {
                         None => "No time selected".to_string(),
                     }
                     on:input=pick
+                    on:mousemove=hover
+                    on:mouseleave=move |_| hovered.set(None)
+                    on:focus=move |_| focused.set(true)
+                    on:blur=move |_| focused.set(false)
                 />
+                {preview}
                 <div class="timeline__markers" aria-hidden="true">
                     {move || {
                         markers()

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::RecordingId;
+use crate::domain::{MediaState, PreviewLayout, RecordingId};
 
 /// A recording as the rep's pages show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,7 +13,12 @@ pub struct RecordingSummary {
     pub created_at: String,
     /// The same instant as words in the rep's time zone, e.g. "Nov 28, 2026".
     pub created_on: String,
-    pub duration_ms: i64,
+    /// Known once the file was probed.
+    pub duration_ms: Option<i64>,
+    pub state: MediaState,
+    pub has_poster: bool,
+    /// The timeline previews' layout, once made.
+    pub previews: Option<PreviewLayout>,
 }
 
 impl RecordingSummary {
@@ -24,5 +29,16 @@ impl RecordingSummary {
 
     pub fn page_url(&self) -> String {
         format!("/recordings/{}", self.id)
+    }
+
+    pub fn poster_url(&self) -> Option<String> {
+        self.has_poster
+            .then(|| format!("/media/recordings/{}/poster.jpg", self.id))
+    }
+
+    /// The sprite of timeline previews, once made.
+    pub fn previews_url(&self) -> Option<String> {
+        self.previews
+            .map(|_| format!("/media/recordings/{}/previews.jpg", self.id))
     }
 }

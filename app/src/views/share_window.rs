@@ -12,6 +12,8 @@ pub struct ShareView {
     pub id: ShareId,
     pub recording: RecordingSummary,
     pub title: String,
+    /// "Show a preview when the link is pasted".
+    pub link_preview: bool,
     pub expiration: ExpirationView,
     /// In timeline order: unstamped comments first, then by time.
     pub comments: Vec<CommentView>,
@@ -145,9 +147,13 @@ mod tests {
                 title: "t".into(),
                 created_at: String::new(),
                 created_on: String::new(),
-                duration_ms: 1000,
+                duration_ms: Some(1000),
+                state: crate::domain::MediaState::Ready,
+                has_poster: false,
+                previews: None,
             },
             title: "t".into(),
+            link_preview: true,
             expiration: ExpirationView {
                 preset: ExpiryPreset::Days30,
                 start_date: String::new(),

@@ -82,6 +82,9 @@ fn mailbox(what: &'static str, name: &str, email: &str) -> Result<Mailbox, Unsen
 struct ShareHtml<'a> {
     facts: &'a ShareEmailFacts,
     link: &'a str,
+    /// The poster (through the link, so it works while the link does;
+    /// loading it is not an open).
+    poster: Option<String>,
     comments: String,
     until: String,
 }
@@ -131,6 +134,7 @@ pub fn share_email(
         html: ShareHtml {
             facts,
             link: &link,
+            poster: facts.has_poster.then(|| format!("{link}/poster.jpg")),
             comments,
             until,
         }
@@ -271,6 +275,7 @@ mod tests {
             comment_count: 2,
             expires_at: at("2026-12-29T05:00:00Z"),
             time_zone: "America/New_York".into(),
+            has_poster: true,
         }
     }
 
@@ -301,6 +306,24 @@ mod tests {
         );
         assert!(email.text.contains("Available until Mon, Dec 28, 2026"));
         assert!(email.text.contains("2 comments"));
+        // The poster, through the recipient's link, linking to it.
+        assert!(
+            email.html.contains(
+                r#"<a href="https://rec.example/l/AbCdEfGhIjKlMnOp"><img src="https://rec.example/l/AbCdEfGhIjKlMnOp/poster.jpg""#
+            ),
+            "{}",
+            email.html
+        );
+        let without = share_email(
+            &ShareEmailFacts {
+                has_poster: false,
+                ..share_facts()
+            },
+            &LinkBase("https://rec.example".into()),
+            "<k@localhost>".into(),
+        )
+        .unwrap();
+        assert!(!without.html.contains("<img"));
     }
 
     #[test]

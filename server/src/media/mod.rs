@@ -1,18 +1,31 @@
-//! Recording files: taking them in (streamed to disk, checked, measured) and
-//! serving them with byte ranges, from a local directory (the default) or an
-//! S3-compatible bucket (`MEDIA_URL=s3://bucket/prefix`, see [`object`]).
+//! Recording files: taking them in (streamed to disk, the first bytes
+//! checked), processing them into files every browser plays ([`processing`],
+//! through ffmpeg: [`ffmpeg`], [`probe`]), and serving them with byte
+//! ranges, from a local directory (the default) or an S3-compatible bucket
+//! (`MEDIA_URL=s3://bucket/prefix`, see [`object`]).
 
 mod object;
 
 mod deletion;
+pub mod ffmpeg;
+pub mod probe;
+pub mod processing;
+pub mod routes;
 pub use deletion::DeleteMedia;
+pub use processing::ProcessRecording;
 
 use std::{
     io,
     path::{Path, PathBuf},
 };
 
-use app::store::{PendingMedia, SharedStore};
+use app::{
+    domain::RecordingTitle,
+    store::{
+        MediaFile, NewRecording, PendingMedia, Recording, RecordingId, RepId, SharedStore,
+        StoreError,
+    },
+};
 use axum::body::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
@@ -37,6 +50,30 @@ pub const UNCLAIMED_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_hou
 
 /// Where an upload is written while it arrives and is checked.
 const INCOMING: &str = ".incoming-";
+/// Where a recording is processed (a folder, gone when done).
+const WORK: &str = ".work-";
+
+/// A folder for one run of processing, removed with what is in it when
+/// dropped.
+pub struct WorkDir {
+    path: PathBuf,
+}
+
+impl WorkDir {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
 
 /// An upload written and checked, waiting to be stored under `key`.
 /// Dropped, its file is deleted (it was stored, or it is unwanted).
@@ -65,7 +102,6 @@ pub struct Ingested {
     pub key: String,
     pub content_type: &'static str,
     pub size_bytes: u64,
-    pub duration_ms: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,16 +110,16 @@ pub enum IngestError {
     TooLarge { limit_mb: u64 },
     #[error("The file is empty.")]
     Empty,
-    #[error("This file is not a video we can play. Upload a WebM or MP4 video.")]
+    #[error("This file is not a video. Upload a recording (MP4, MOV, WebM, MKV, …).")]
     NotVideo,
-    #[error("The video's length could not be read; the file may be damaged.")]
-    NoDuration,
     #[error("The upload was interrupted: {0}")]
     Interrupted(String),
     #[error("The upload stalled: nothing came for a while. Please try again.")]
     Stalled,
     #[error("storage failure: {0}")]
     Io(#[from] io::Error),
+    #[error("{0}")]
+    Store(#[from] StoreError),
 }
 
 /// The media store the configuration names (`MEDIA_DIR`, `MEDIA_URL`).
@@ -107,7 +143,6 @@ pub fn open(config: &crate::config::Config) -> anyhow::Result<MediaStore> {
 struct Checked {
     kind: VideoKind,
     size: u64,
-    duration_ms: i64,
 }
 
 impl MediaStore {
@@ -130,7 +165,7 @@ impl MediaStore {
 
     /// Writes `body` to the media directory chunk by chunk (never holding the
     /// whole file in memory), refusing it as soon as it passes `limit` bytes or
-    /// its first bytes are not WebM or MP4, then reads its duration. Nothing
+    /// its first bytes are not those of a video container. Nothing
     /// is left behind when it is refused; the [`Received`] file goes when it
     /// is dropped, unless [`MediaStore::keep`] stored it.
     pub async fn receive<S, E>(&self, body: S, limit: u64) -> Result<Received, IngestError>
@@ -155,16 +190,75 @@ impl MediaStore {
     /// Stores a received file under its key (in the bucket, streamed from the
     /// file, when there is one).
     pub async fn keep(&self, received: Received) -> Result<Ingested, IngestError> {
-        match &self.bucket {
-            Some(bucket) => bucket.put_file(&received.partial, &received.key).await?,
-            None => tokio::fs::rename(&received.partial, self.path_of(&received.key)).await?,
-        }
+        self.put(&received.partial, &received.key).await?;
         Ok(Ingested {
             key: received.key.clone(),
             content_type: received.checked.kind.content_type(),
             size_bytes: received.checked.size,
-            duration_ms: received.checked.duration_ms,
         })
+    }
+
+    /// Puts the local file `file` into the store as `key` (moved there, or
+    /// uploaded); where it can be read locally afterwards.
+    async fn put(&self, file: &Path, key: &str) -> io::Result<PathBuf> {
+        match &self.bucket {
+            Some(bucket) => {
+                bucket.put_file(file, key).await?;
+                Ok(file.to_path_buf())
+            }
+            None => {
+                let stored = self.path_of(key);
+                tokio::fs::rename(file, &stored).await?;
+                Ok(stored)
+            }
+        }
+    }
+
+    /// Stores a file made while processing as `key`, its deletion
+    /// scheduled first, as for uploads ([`MediaStore::ingest`]): the
+    /// recording takes it back with the processing step that names it.
+    pub async fn store_made(
+        &self,
+        file: &Path,
+        key: &str,
+        store: &SharedStore,
+        now: jiff::Timestamp,
+    ) -> Result<(PendingMedia, PathBuf), IngestError> {
+        let pending = store
+            .schedule_media_deletion(key, now + UNCLAIMED_GRACE)
+            .await?;
+        let local = self.put(file, key).await?;
+        Ok((pending, local))
+    }
+
+    /// A fresh folder to process `recording` in. Folders an earlier run of
+    /// its processing left behind (a crash) go first: whoever holds the
+    /// recording's job is the only one working on it.
+    pub fn work_dir(&self, recording: RecordingId) -> io::Result<WorkDir> {
+        let mine = format!("{WORK}{recording}-");
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().starts_with(&mine) {
+                tracing::info!(path = %entry.path().display(), "removing what an interrupted run left");
+                std::fs::remove_dir_all(entry.path())?;
+            }
+        }
+        let path = self.dir.join(format!("{mine}{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&path)?;
+        Ok(WorkDir { path })
+    }
+
+    /// A local file to read `key` from: the stored file itself, or (with a
+    /// bucket) a copy downloaded into `work`.
+    pub async fn local(&self, key: &str, work: &WorkDir) -> io::Result<PathBuf> {
+        match &self.bucket {
+            Some(bucket) => {
+                let copy = work.file("original");
+                bucket.get_file(key, &copy).await?;
+                Ok(copy)
+            }
+            None => Ok(self.path_of(key)),
+        }
     }
 
     /// Receives and stores a new recording's file, its deletion scheduled
@@ -185,19 +279,58 @@ impl MediaStore {
         let received = self.receive(body, limit).await?;
         let pending = store
             .schedule_media_deletion(&received.key, now + UNCLAIMED_GRACE)
-            .await
-            .map_err(|e| IngestError::Io(io::Error::other(e.to_string())))?;
+            .await?;
         Ok((self.keep(received).await?, pending))
     }
 
-    /// Removes uploads that never finished (a crash mid-upload) and are
-    /// older than `age`.
+    /// Adds a recording from `body`: the file is taken in and stored, and
+    /// the recording created, processing (its job queued with it). The one
+    /// way recordings come in: uploads, `server import`, the demo.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_recording<S, E>(
+        &self,
+        store: &SharedStore,
+        owner: RepId,
+        title: RecordingTitle,
+        body: S,
+        limit: u64,
+        now: jiff::Timestamp,
+    ) -> Result<Recording, IngestError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + 'static,
+    {
+        let (ingested, pending) = self.ingest(body, limit, store, now).await?;
+        let new = NewRecording {
+            owner_id: owner,
+            title,
+            original: MediaFile {
+                key: ingested.key.clone(),
+                content_type: ingested.content_type.to_string(),
+                size_bytes: i64::try_from(ingested.size_bytes).unwrap_or(i64::MAX),
+            },
+            pending: Some(pending),
+        };
+        match store.create_recording(new).await {
+            Ok(recording) => Ok(recording),
+            Err(error) => {
+                // Deleted now; else by its scheduled deletion.
+                let _ = self.remove(&ingested.key).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Removes uploads that never finished and processing folders left
+    /// behind (a crash) older than `age`.
     pub async fn remove_unfinished(&self, age: std::time::Duration) -> io::Result<usize> {
         let mut removed = 0;
         let mut entries = tokio::fs::read_dir(&self.dir).await?;
         while let Some(entry) = entries.next_entry().await? {
             let name = entry.file_name();
-            if !name.to_string_lossy().starts_with(INCOMING) {
+            let name = name.to_string_lossy();
+            let work = name.starts_with(WORK);
+            if !work && !name.starts_with(INCOMING) {
                 continue;
             }
             let old = entry
@@ -206,7 +339,14 @@ impl MediaStore {
                 .modified()?
                 .elapsed()
                 .is_ok_and(|elapsed| elapsed > age);
-            if old && tokio::fs::remove_file(entry.path()).await.is_ok() {
+            if !old {
+                continue;
+            }
+            let gone = match work {
+                true => tokio::fs::remove_dir_all(entry.path()).await,
+                false => tokio::fs::remove_file(entry.path()).await,
+            };
+            if gone.is_ok() {
                 removed += 1;
             }
         }
@@ -259,18 +399,7 @@ impl MediaStore {
             None => VideoKind::sniff(&head).ok_or(IngestError::NotVideo)?,
         };
         file.sync_all().await?;
-        drop(file);
-
-        let probe_path = partial.to_path_buf();
-        let duration_ms = tokio::task::spawn_blocking(move || kind.duration_ms(&probe_path))
-            .await
-            .map_err(|e| IngestError::Io(io::Error::other(e)))?
-            .ok_or(IngestError::NoDuration)?;
-        Ok(Checked {
-            kind,
-            size,
-            duration_ms,
-        })
+        Ok(Checked { kind, size })
     }
 
     /// Removes a stored recording (after a failed insert, or a deletion).
@@ -281,44 +410,68 @@ impl MediaStore {
         }
     }
 
-    /// Answers `request` with the recording's bytes: byte ranges (`206`,
+    /// Answers `request` with a recording's file: byte ranges (`206`,
     /// `416`, `Accept-Ranges`), so seeking works without reading the whole
     /// file. Local files go through tower-http's `ServeFile` (conditional
     /// requests too); bucket objects are streamed range by range.
     pub async fn serve(
         &self,
-        recording: &app::store::Recording,
+        file: &MediaFile,
         request: axum::extract::Request,
         cache_control: http::HeaderValue,
     ) -> axum::response::Response {
-        use axum::response::IntoResponse;
-        use tower::ServiceExt;
-
         let mut response = match &self.bucket {
             Some(bucket) => {
                 let (parts, _) = request.into_parts();
-                bucket.serve(recording, &parts.method, &parts.headers).await
+                bucket.serve(file, &parts.method, &parts.headers).await
             }
             None => {
-                let mime = recording
-                    .content_type
-                    .parse()
-                    .unwrap_or(mime::APPLICATION_OCTET_STREAM);
-                let file = tower_http::services::ServeFile::new_with_mime(
-                    self.path_of(&recording.media_key),
-                    &mime,
-                )
-                .with_buf_chunk_size(read_size(request.headers()));
-                match file.oneshot(request).await {
-                    Ok(response) => response.into_response(),
-                    Err(infallible) => match infallible {},
-                }
+                self.serve_local(&file.key, &file.content_type, request)
+                    .await
             }
         };
         response
             .headers_mut()
             .insert(http::header::CACHE_CONTROL, cache_control);
         response
+    }
+
+    /// Answers `request` with a small file (a poster, a sprite), whole.
+    pub async fn serve_image(
+        &self,
+        key: &str,
+        request: axum::extract::Request,
+        cache_control: http::HeaderValue,
+    ) -> axum::response::Response {
+        const JPEG: &str = "image/jpeg";
+        let mut response = match &self.bucket {
+            Some(bucket) => bucket.serve_whole(key, JPEG).await,
+            None => self.serve_local(key, JPEG, request).await,
+        };
+        response
+            .headers_mut()
+            .insert(http::header::CACHE_CONTROL, cache_control);
+        response
+    }
+
+    async fn serve_local(
+        &self,
+        key: &str,
+        content_type: &str,
+        request: axum::extract::Request,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        use tower::ServiceExt;
+
+        let mime = content_type
+            .parse()
+            .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+        let file = tower_http::services::ServeFile::new_with_mime(self.path_of(key), &mime)
+            .with_buf_chunk_size(read_size(request.headers()));
+        match file.oneshot(request).await {
+            Ok(response) => response.into_response(),
+            Err(infallible) => match infallible {},
+        }
     }
 }
 
@@ -345,88 +498,29 @@ fn read_size(headers: &http::HeaderMap) -> usize {
     }
 }
 
-/// `GET /media/recordings/{id}`: one of the rep's recordings, with byte ranges.
-pub async fn serve_recording(
-    axum::extract::State(state): axum::extract::State<crate::state::MediaState>,
-    axum::extract::Path(id): axum::extract::Path<app::store::RecordingId>,
-    request: axum::extract::Request,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-
-    let (parts, body) = request.into_parts();
-    let Ok(rep) = app::auth::current_rep(state.store.as_ref(), &parts).await else {
-        return http::StatusCode::NOT_FOUND.into_response();
-    };
-    let recording = match state.store.recording_of(rep.id, id).await {
-        Ok(Some(recording)) => recording,
-        Ok(None) => return http::StatusCode::NOT_FOUND.into_response(),
-        Err(error) => {
-            tracing::error!(%error, "could not look up a recording");
-            return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let request = axum::extract::Request::from_parts(parts, body);
-    state
-        .media
-        .serve(
-            &recording,
-            request,
-            http::HeaderValue::from_static("private, max-age=3600"),
-        )
-        .await
-}
-
-/// The containers browsers play and we accept.
+/// A video container we take, as the file's first bytes tell, whatever
+/// its name or the type the client claims.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VideoKind {
-    WebM,
-    Mp4,
+pub struct VideoKind {
+    mime: &'static str,
+    extension: &'static str,
 }
 
 impl VideoKind {
-    /// Decides from the file's first bytes, not from its name or the type the
-    /// client claims.
     pub fn sniff(head: &[u8]) -> Option<Self> {
-        match infer::get(head)?.mime_type() {
-            "video/webm" => Some(Self::WebM),
-            "video/mp4" => Some(Self::Mp4),
-            _ => None,
-        }
+        let kind = infer::get(head)?;
+        (kind.matcher_type() == infer::MatcherType::Video).then(|| Self {
+            mime: kind.mime_type(),
+            extension: kind.extension(),
+        })
     }
 
     pub fn content_type(self) -> &'static str {
-        match self {
-            Self::WebM => "video/webm",
-            Self::Mp4 => "video/mp4",
-        }
+        self.mime
     }
 
     pub fn extension(self) -> &'static str {
-        match self {
-            Self::WebM => "webm",
-            Self::Mp4 => "mp4",
-        }
-    }
-
-    /// The duration the container declares, in milliseconds.
-    fn duration_ms(self, path: &Path) -> Option<i64> {
-        let duration = match self {
-            Self::WebM => {
-                matroska::get_from::<_, matroska::Info>(path)
-                    .ok()??
-                    .duration?
-            }
-            Self::Mp4 => {
-                let file = std::fs::File::open(path).ok()?;
-                let size = file.metadata().ok()?.len();
-                mp4::Mp4Reader::read_header(io::BufReader::new(file), size)
-                    .ok()?
-                    .duration()
-            }
-        };
-        i64::try_from(duration.as_millis())
-            .ok()
-            .filter(|ms| *ms > 0)
+        self.extension
     }
 }
 
@@ -452,7 +546,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_webm_in_small_chunks_is_stored_with_its_duration() {
+    async fn a_webm_in_small_chunks_is_stored_as_it_came() {
         let dir = tempfile::tempdir().unwrap();
         let media = MediaStore::new(dir.path()).unwrap();
         let ingested = media
@@ -461,11 +555,6 @@ mod tests {
             .unwrap();
         assert_eq!(ingested.content_type, "video/webm");
         assert_eq!(ingested.size_bytes, DEMO.len() as u64);
-        assert!(
-            (44_000..=46_000).contains(&ingested.duration_ms),
-            "{}",
-            ingested.duration_ms
-        );
         assert_eq!(std::fs::read(media.path_of(&ingested.key)).unwrap(), DEMO);
         assert_eq!(stored_files(dir.path()), vec![ingested.key]);
     }

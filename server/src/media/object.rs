@@ -94,21 +94,49 @@ impl Bucket {
         Ok(())
     }
 
+    /// Downloads `key` into the file `dest`, a part at a time.
+    pub async fn get_file(&self, key: &str, dest: &FsPath) -> io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let found = self.store.get(&self.path(key)).await.map_err(io_error)?;
+        let mut parts = found.into_stream();
+        let mut file = tokio::fs::File::create(dest).await?;
+        while let Some(part) = parts.next().await {
+            file.write_all(&part.map_err(io_error)?).await?;
+        }
+        file.sync_all().await
+    }
+
+    /// A small object (a poster, a sprite) whole, without ranges.
+    pub async fn serve_whole(&self, key: &str, content_type: &'static str) -> Response {
+        match self.store.get(&self.path(key)).await {
+            Ok(found) => (
+                [(header::CONTENT_TYPE, content_type)],
+                Body::from_stream(found.into_stream().map(|part| part.map_err(io_error))),
+            )
+                .into_response(),
+            Err(object_store::Error::NotFound { .. }) => StatusCode::NOT_FOUND.into_response(),
+            Err(error) => {
+                tracing::error!(%error, "could not read an image from the bucket");
+                StatusCode::BAD_GATEWAY.into_response()
+            }
+        }
+    }
+
     pub async fn delete(&self, key: &str) -> io::Result<()> {
         self.store.delete(&self.path(key)).await.map_err(io_error)
     }
 
-    /// The recording's bytes, or the one range asked for. The size is the
-    /// one recorded at upload, so no request to the bucket is needed to
+    /// The file's bytes, or the one range asked for. The size is the one
+    /// recorded when it was stored, so no request to the bucket is needed to
     /// answer a range that cannot be satisfied. Several ranges in one request
     /// are answered with the whole file, as HTTP allows.
     pub async fn serve(
         &self,
-        recording: &app::store::Recording,
+        file: &app::store::MediaFile,
         method: &Method,
         headers: &http::HeaderMap,
     ) -> Response {
-        let size = u64::try_from(recording.size_bytes).unwrap_or(0);
+        let size = u64::try_from(file.size_bytes).unwrap_or(0);
         let range = match requested_range(headers, size) {
             Ok(range) => range,
             Err(()) => {
@@ -127,7 +155,7 @@ impl Bucket {
         };
         let mut builder = Response::builder()
             .status(status)
-            .header(header::CONTENT_TYPE, recording.content_type.as_str())
+            .header(header::CONTENT_TYPE, file.content_type.as_str())
             .header(header::ACCEPT_RANGES, "bytes")
             .header(header::CONTENT_LENGTH, end - start);
         if status == StatusCode::PARTIAL_CONTENT {
@@ -143,16 +171,12 @@ impl Bucket {
                 range: Some(GetRange::Bounded(start..end)),
                 ..GetOptions::default()
             };
-            match self
-                .store
-                .get_opts(&self.path(&recording.media_key), options)
-                .await
-            {
+            match self.store.get_opts(&self.path(&file.key), options).await {
                 Ok(found) => {
                     Body::from_stream(found.into_stream().map(|part| part.map_err(io_error)))
                 }
                 Err(object_store::Error::NotFound { .. }) => {
-                    tracing::error!(key = %recording.media_key, "a recording is missing from the bucket");
+                    tracing::error!(key = %file.key, "a recording is missing from the bucket");
                     return StatusCode::NOT_FOUND.into_response();
                 }
                 Err(error) => {

@@ -56,12 +56,12 @@ pub async fn open_with_sessions(
             {
                 std::fs::create_dir_all(dir)?;
             }
+            migrate_sqlite(&options).await?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(2)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await?;
-            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
             let sessions = tower_sessions_sqlx_store::SqliteStore::new(pool);
             sessions.migrate().await?;
             // One writer at a time anyway; readers run side by side (WAL).
@@ -91,4 +91,28 @@ pub async fn open_with_sessions(
         .await?;
     let store = SqlStore::new(pool, dialect, clock);
     Ok((Arc::new(store), sessions))
+}
+
+/// Applies the SQLite migrations on a connection of their own with foreign
+/// keys off: SQLite changes a table's columns by building it anew, which
+/// its documented procedure does with foreign keys off (sqlx runs each
+/// migration in a transaction, where the pragma cannot be changed). The
+/// database is then checked as that procedure asks.
+async fn migrate_sqlite(options: &SqliteConnectOptions) -> anyhow::Result<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = options.clone().foreign_keys(false).connect().await?;
+    sqlx::migrate!("../migrations/sqlite")
+        .run(&mut conn)
+        .await?;
+    let broken = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&mut conn)
+        .await?;
+    if !broken.is_empty() {
+        anyhow::bail!(
+            "the database has {} rows whose references are broken (PRAGMA foreign_key_check)",
+            broken.len()
+        );
+    }
+    conn.close().await?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! value serves both.
 
 use app::{
-    domain::{Expiration, ExpiryPreset, Watched},
+    domain::{Expiration, ExpiryPreset, MediaState, Watched},
     link::LinkCode,
     store::*,
 };
@@ -86,17 +86,51 @@ pub fn rep_from(row: &impl StoreRow) -> Rep {
     }
 }
 
-pub fn recording_from(row: &impl StoreRow) -> Recording {
-    Recording {
-        id: RecordingId(row.int("id")),
+pub fn recording_from(row: &impl StoreRow) -> StoreResult<Recording> {
+    let id = RecordingId(row.int("id"));
+    let corrupt =
+        |what: &str| StoreError::Backend(format!("recording {id} has an unreadable {what}"));
+    let state = match row.text("state").as_str() {
+        "processing" => MediaState::Processing {
+            percent: u8::try_from(row.int("progress").clamp(0, 100)).unwrap_or(0),
+        },
+        "ready" => MediaState::Ready,
+        "failed" => MediaState::Failed {
+            reason: row.maybe_text("failure").unwrap_or_default(),
+        },
+        _ => return Err(corrupt("state")),
+    };
+    let playable = match (
+        row.maybe_text("media_key"),
+        row.maybe_text("content_type"),
+        row.maybe_int("size_bytes"),
+    ) {
+        (Some(key), Some(content_type), Some(size_bytes)) => Some(MediaFile {
+            key,
+            content_type,
+            size_bytes,
+        }),
+        _ => None,
+    };
+    let previews = match (row.maybe_text("previews_key"), row.maybe_text("previews")) {
+        (Some(key), Some(layout)) => Some(Previews {
+            key,
+            layout: serde_json::from_str(&layout).map_err(|_| corrupt("preview layout"))?,
+        }),
+        _ => None,
+    };
+    Ok(Recording {
+        id,
         owner_id: RepId(row.int("owner_id")),
         title: row.text("title"),
         created_at: instant(row.int("created_at_ms")),
-        duration_ms: row.int("duration_ms"),
-        media_key: row.text("media_key"),
-        content_type: row.text("content_type"),
-        size_bytes: row.int("size_bytes"),
-    }
+        state,
+        duration_ms: row.maybe_int("duration_ms"),
+        original_key: row.text("original_key"),
+        playable,
+        poster_key: row.maybe_text("poster_key"),
+        previews,
+    })
 }
 
 pub fn comment_from(row: &impl StoreRow) -> Comment {
@@ -198,6 +232,7 @@ pub fn email_to_send_from(row: &impl StoreRow) -> StoreResult<Option<EmailToSend
             comment_count: row.int("comment_count"),
             expires_at: instant(row.int("expires_at_ms")),
             time_zone: row.text("time_zone"),
+            has_poster: row.flag("has_poster"),
         }),
         Some(EmailKind::Opened) => {
             let Some(opened_at) = row.maybe_int("opened_at_ms") else {

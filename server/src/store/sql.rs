@@ -32,11 +32,16 @@ pub struct SqlStore {
 
 const COMMENT_ORDER: &str = "ORDER BY at_ms IS NOT NULL, at_ms, id";
 const SHARE_COLUMNS: &str = "id, recording_id, sender_id, title, expiry_preset, start_date, end_date, \
-     time_zone, expires_at_ms, sent_at_ms";
+     time_zone, expires_at_ms, sent_at_ms, link_preview";
 const MAILBOX_COLUMNS: &str = "id, to_address, subject, raw, text_body, html_body, delivered_at_ms";
 const REP_COLUMNS: &str = "id, email, name, time_zone, session_epoch, disabled_at_ms";
-const RECORDING_COLUMNS: &str =
-    "id, owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes";
+/// A recording's columns, each prefixed by `rec.` (the alias every query
+/// reading a recording gives its table).
+const RECORDING_COLUMNS: &str = "rec.id, rec.owner_id, rec.title, rec.created_at_ms, \
+     rec.duration_ms, rec.original_key, rec.media_key, rec.content_type, rec.size_bytes, \
+     rec.state, rec.progress, rec.failure, rec.poster_key, rec.previews_key, rec.previews";
+/// Every column that names a file of a recording.
+const RECORDING_KEYS: [&str; 4] = ["original_key", "media_key", "poster_key", "previews_key"];
 /// The state of a recipient's latest share email: its job, joined to a
 /// query over recipients `r`.
 const LATEST_SHARE_EMAIL: &str = "LEFT JOIN jobs j ON j.queue = 'email' AND j.subject_id = \
@@ -190,6 +195,26 @@ impl SqlStore {
         Ok(PendingMedia(deletion))
     }
 
+    /// Takes back a scheduled deletion: a recording keeps the file now.
+    async fn claim_media(
+        &self,
+        conn: &mut AnyConnection,
+        pending: PendingMedia,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM jobs WHERE queue = $1 AND subject_id = $2")
+            .bind(Queue::MediaDeletion.key())
+            .bind(pending.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        sqlx::query("DELETE FROM media_deletions WHERE id = $1")
+            .bind(pending.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// Queues the job that sends email `email`.
     async fn queue_email(&self, conn: &mut AnyConnection, email: i64, now: i64) -> StoreResult<()> {
         sqlx::query(
@@ -325,77 +350,186 @@ impl Store for SqlStore {
     }
 
     async fn create_recording(&self, recording: NewRecording) -> StoreResult<Recording> {
+        let now = self.now_ms();
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&format!(
-            "INSERT INTO recordings (owner_id, title, created_at_ms, duration_ms, media_key, content_type, size_bytes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {RECORDING_COLUMNS}"
-        ))
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO recordings (owner_id, title, created_at_ms, original_key) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
         .bind(recording.owner_id.get())
         .bind(recording.title.as_str())
-        .bind(self.now_ms())
-        .bind(recording.duration_ms)
-        .bind(&recording.media_key)
-        .bind(&recording.content_type)
-        .bind(recording.size_bytes)
+        .bind(now)
+        .bind(&recording.original.key)
         .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO jobs (queue, subject_id, run_at_ms, created_at_ms) VALUES ($1, $2, $3, $3)",
+        )
+        .bind(Queue::Processing.key())
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         // The recording claims its media: its pending deletion is off.
-        if let Some(PendingMedia(deletion)) = recording.pending {
-            sqlx::query("DELETE FROM jobs WHERE queue = $1 AND subject_id = $2")
-                .bind(Queue::MediaDeletion.key())
-                .bind(deletion)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            sqlx::query("DELETE FROM media_deletions WHERE id = $1")
-                .bind(deletion)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+        if let Some(pending) = recording.pending {
+            self.claim_media(&mut tx, pending).await?;
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings rec WHERE rec.id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        recording_from(&row)
+    }
+
+    async fn recording(&self, id: RecordingId) -> StoreResult<Option<Recording>> {
+        let row = sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings rec WHERE rec.id = $1 AND rec.deleted_at_ms IS NULL"
+        ))
+        .bind(id.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(recording_from).transpose()
+    }
+
+    async fn record_processing(
+        &self,
+        id: RecordingId,
+        step: ProcessingStep,
+        pending: Option<PendingMedia>,
+    ) -> StoreResult<bool> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        // The files this step replaces (the recording's row, locked).
+        let Some(before) = sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings rec \
+             WHERE rec.id = $1 AND rec.deleted_at_ms IS NULL{}",
+            self.dialect.for_no_key_update()
+        ))
+        .bind(id.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+        else {
+            return Ok(false);
+        };
+        let before = recording_from(&before)?;
+        let (update, replaced) = match &step {
+            ProcessingStep::Probed { duration_ms } => (
+                sqlx::query("UPDATE recordings SET duration_ms = $1 WHERE id = $2")
+                    .bind(*duration_ms)
+                    .bind(id.get()),
+                None,
+            ),
+            ProcessingStep::Progress { percent } => (
+                sqlx::query("UPDATE recordings SET progress = $1 WHERE id = $2 AND state = 'processing'")
+                    .bind(i64::from((*percent).min(100)))
+                    .bind(id.get()),
+                None,
+            ),
+            ProcessingStep::Poster { key } => (
+                sqlx::query("UPDATE recordings SET poster_key = $1 WHERE id = $2")
+                    .bind(key.clone())
+                    .bind(id.get()),
+                before.poster_key.clone(),
+            ),
+            ProcessingStep::Ready {
+                playable,
+                duration_ms,
+            } => (
+                sqlx::query(
+                    "UPDATE recordings SET state = 'ready', progress = 100, failure = NULL, \
+                     media_key = $1, content_type = $2, size_bytes = $3, duration_ms = $4 WHERE id = $5",
+                )
+                .bind(playable.key.clone())
+                .bind(playable.content_type.clone())
+                .bind(playable.size_bytes)
+                .bind(*duration_ms)
+                .bind(id.get()),
+                before.playable.map(|file| file.key),
+            ),
+            ProcessingStep::Previews(previews) => (
+                sqlx::query("UPDATE recordings SET previews_key = $1, previews = $2 WHERE id = $3")
+                    .bind(previews.key.clone())
+                    .bind(
+                        serde_json::to_string(&previews.layout)
+                            .map_err(|e| StoreError::Backend(e.to_string()))?,
+                    )
+                    .bind(id.get()),
+                before.previews.map(|p| p.key),
+            ),
+            ProcessingStep::Failed { reason } => (
+                sqlx::query(
+                    "UPDATE recordings SET state = 'failed', failure = $1 WHERE id = $2 AND state = 'processing'",
+                )
+                .bind(reason.clone())
+                .bind(id.get()),
+                None,
+            ),
+        };
+        update.execute(&mut *tx).await.map_err(backend)?;
+        if let Some(pending) = pending {
+            self.claim_media(&mut tx, pending).await?;
+        }
+        // A file replaced goes, unless it is the original (always kept)
+        // or the new file is the same.
+        if let Some(old) = replaced.filter(|old| {
+            *old != before.original_key
+                && !matches!(&step, ProcessingStep::Ready { playable, .. } if playable.key == *old)
+        }) {
+            self.queue_media_deletion(&mut tx, &old, now).await?;
         }
         tx.commit().await.map_err(backend)?;
-        Ok(recording_from(&row))
+        Ok(true)
     }
 
     async fn recordings_of(&self, owner: RepId) -> StoreResult<Vec<Recording>> {
         let rows = sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE owner_id = $1 AND deleted_at_ms IS NULL \
-             ORDER BY created_at_ms DESC, id DESC"
+            "SELECT {RECORDING_COLUMNS} FROM recordings rec \
+             WHERE rec.owner_id = $1 AND rec.deleted_at_ms IS NULL \
+             ORDER BY rec.created_at_ms DESC, rec.id DESC"
         ))
         .bind(owner.get())
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows.iter().map(recording_from).collect())
+        rows.iter().map(recording_from).collect()
     }
 
     async fn recording_of(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<Recording>> {
         let row = sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE id = $1 AND owner_id = $2 AND deleted_at_ms IS NULL"
+            "SELECT {RECORDING_COLUMNS} FROM recordings rec \
+             WHERE rec.id = $1 AND rec.owner_id = $2 AND rec.deleted_at_ms IS NULL"
         ))
         .bind(id.get())
         .bind(owner.get())
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(row.as_ref().map(recording_from))
+        row.as_ref().map(recording_from).transpose()
     }
 
     async fn delete_recording(&self, owner: RepId, id: RecordingId) -> StoreResult<bool> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
-        let key: Option<String> = sqlx::query_scalar(
+        let deleted = sqlx::query(&format!(
             "UPDATE recordings SET deleted_at_ms = $1 \
-             WHERE id = $2 AND owner_id = $3 AND deleted_at_ms IS NULL RETURNING media_key",
-        )
+             WHERE id = $2 AND owner_id = $3 AND deleted_at_ms IS NULL RETURNING {}",
+            RECORDING_KEYS.join(", ")
+        ))
         .bind(now)
         .bind(id.get())
         .bind(owner.get())
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
-        let Some(key) = key else {
+        let Some(deleted) = deleted else {
             return Ok(false);
         };
         sqlx::query(
@@ -407,7 +541,15 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        self.queue_media_deletion(&mut tx, &key, now).await?;
+        let mut keys: Vec<String> = RECORDING_KEYS
+            .iter()
+            .filter_map(|column| deleted.maybe_text(column))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            self.queue_media_deletion(&mut tx, &key, now).await?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
@@ -429,8 +571,9 @@ impl Store for SqlStore {
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT d.id, d.media_key, EXISTS (SELECT 1 FROM recordings r \
-                 WHERE r.media_key = d.media_key AND r.deleted_at_ms IS NULL) AS in_use \
+                 WHERE r.deleted_at_ms IS NULL AND d.media_key IN (r.{})) AS in_use \
                  FROM media_deletions d WHERE d.id IN ({})",
+                RECORDING_KEYS.join(", r."),
                 placeholders(1, chunk.len())
             );
             let mut select = sqlx::query(&sql);
@@ -528,6 +671,7 @@ impl Store for SqlStore {
             time_zone: row.text("time_zone"),
             expires_at: instant(row.int("expires_at_ms")),
             sent_at: row.maybe_int("sent_at_ms").map(instant),
+            link_preview: row.flag("link_preview"),
             comments,
             recipients,
         }))
@@ -567,6 +711,20 @@ impl Store for SqlStore {
         .bind(expiration.start().to_string())
         .bind(expiration.end().map(|d| d.to_string()))
         .bind(expires_at.as_millisecond())
+        .bind(self.now_ms())
+        .bind(id.get())
+        .bind(sender.get())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_link_preview(&self, sender: RepId, id: ShareId, on: bool) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE shares SET link_preview = $1, updated_at_ms = $2 WHERE id = $3 AND sender_id = $4",
+        )
+        .bind(on)
         .bind(self.now_ms())
         .bind(id.get())
         .bind(sender.get())
@@ -738,8 +896,7 @@ impl Store for SqlStore {
         let Some(row) = sqlx::query(&format!(
             "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, \
              s.title AS share_title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
-             rec.id, rec.owner_id, rec.title, rec.created_at_ms, rec.duration_ms, rec.media_key, \
-             rec.content_type, rec.size_bytes, {} AS comments_json \
+             s.link_preview, {RECORDING_COLUMNS}, {} AS comments_json \
              FROM links l JOIN recipients r ON r.id = l.recipient_id \
              JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
              JOIN recordings rec ON rec.id = s.recording_id AND rec.owner_id = s.sender_id \
@@ -763,8 +920,9 @@ impl Store for SqlStore {
             sender_name: row.text("sender_name"),
             expires_at: instant(row.int("expires_at_ms")),
             time_zone: row.text("time_zone"),
+            link_preview: row.flag("link_preview"),
             comments: comments_from_json(&row.text("comments_json"))?,
-            recording: recording_from(&row),
+            recording: recording_from(&row)?,
         }))
     }
 
@@ -903,7 +1061,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<ShareSummary>> {
         let rows = sqlx::query(
             "SELECT s.id, s.recording_id, rec.title AS recording_title, \
-             rec.duration_ms AS recording_duration_ms, s.title, s.expires_at_ms, \
+             COALESCE(rec.duration_ms, 0) AS recording_duration_ms, s.title, s.expires_at_ms, \
              s.time_zone, s.sent_at_ms, \
              (SELECT COUNT(*) FROM recipients r WHERE r.share_id = s.id AND r.removed_at_ms IS NULL) AS recipients, \
              (SELECT CAST(COALESCE(SUM(o.open_count), 0) AS BIGINT) FROM opens o \
@@ -1104,6 +1262,33 @@ impl Store for SqlStore {
         Ok(jobs)
     }
 
+    async fn extend_job_claim(&self, job: &Job, until: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET claimed_until_ms = $1 WHERE id = $2 AND status = 'running' AND attempts = $3",
+        )
+        .bind(until.as_millisecond())
+        .bind(job.id.get())
+        .bind(job.attempts)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn job_released(&self, job: &Job, now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', run_at_ms = $1, claimed_until_ms = NULL, \
+             attempts = attempts - 1 WHERE id = $2 AND status = 'running' AND attempts = $3",
+        )
+        .bind(now.as_millisecond())
+        .bind(job.id.get())
+        .bind(job.attempts)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
     async fn next_job_due(&self, queue: Queue) -> StoreResult<Option<Timestamp>> {
         // Two arms, each served by its partial index, so the done jobs
         // (most of the table) are never read.
@@ -1174,9 +1359,11 @@ impl Store for SqlStore {
                  s.title, s.expires_at_ms, s.time_zone, rep.name AS sender_name, \
                  rep.email AS sender_email, COALESCE(rep.time_zone, s.time_zone) AS sender_zone, \
                  (SELECT COUNT(*) FROM comments c WHERE c.share_id = s.id) AS comment_count, \
-                 o.last_at_ms AS opened_at_ms, o.reported_zone, o.reported_offset_min \
+                 o.last_at_ms AS opened_at_ms, o.reported_zone, o.reported_offset_min, \
+                 rec.poster_key IS NOT NULL AS has_poster \
                  FROM emails e JOIN recipients r ON r.id = e.recipient_id \
                  JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+                 JOIN recordings rec ON rec.id = s.recording_id \
                  LEFT JOIN links l ON l.recipient_id = r.id AND l.revoked_at_ms IS NULL \
                  LEFT JOIN opens o ON o.id = e.open_id \
                  WHERE e.id IN ({})",

@@ -1,5 +1,7 @@
 //! The recipients' side: `/l/{code}` shows the shared recording, its
-//! comments and until when the link works; `/l/{code}/video` streams it.
+//! comments and until when the link works; `/l/{code}/video` streams it;
+//! `/l/{code}/poster.jpg` is its poster (for the player, the share email and
+//! link unfurls: fetching it is not an open).
 //!
 //! Plain server-rendered HTML, one small stylesheet and one small script:
 //! recipients open links on any device, so the page stays light and the video
@@ -42,6 +44,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/l/{code}", get(page::page))
         .route("/l/{code}/video", get(video::video))
+        .route("/l/{code}/poster.jpg", get(video::poster))
         .route(
             "/l/{code}/opened",
             post(reports::opened).layer(DefaultBodyLimit::max(limits::REPORT_BYTES)),

@@ -24,8 +24,16 @@ pub async fn page(
         Err(problem) => return error_page(problem),
     };
     let code = share.code.as_str();
+    let has_poster = share.recording.poster_key.is_some();
+    let poster_url = has_poster.then(|| format!("/l/{code}/poster.jpg"));
+    let preview = share.link_preview.then(|| LinkPreview {
+        title: &share.title,
+        image: has_poster.then(|| format!("{}/poster.jpg", state.links.url(&share.code))),
+    });
     let page = ViewerPage {
         title: &share.title,
+        preview,
+        poster_url,
         sender_name: &share.sender_name,
         available_until: available_until(share.expires_at, &share.time_zone),
         video_url: format!("/l/{code}/video"),
@@ -51,6 +59,9 @@ pub async fn page(
 #[template(path = "viewer/page.html")]
 struct ViewerPage<'a> {
     title: &'a str,
+    /// What a pasted link unfurls into, unless the rep turned it off.
+    preview: Option<LinkPreview<'a>>,
+    poster_url: Option<String>,
     sender_name: &'a str,
     available_until: String,
     video_url: String,
@@ -59,6 +70,12 @@ struct ViewerPage<'a> {
     /// Where it reports what was watched.
     watched_url: String,
     comments: Vec<CommentItem<'a>>,
+}
+
+/// Open Graph: the title and (absolute) poster URL.
+struct LinkPreview<'a> {
+    title: &'a str,
+    image: Option<String>,
 }
 
 struct CommentItem<'a> {

@@ -4,7 +4,7 @@
 use app::auth::ClientAddr;
 use app::{
     domain::parse_watch_report,
-    store::{NewOpen, Queue},
+    store::{LinkedShare, NewOpen, Queue},
 };
 use axum::{
     Extension, Json,
@@ -24,6 +24,21 @@ use crate::state::ViewerState;
 /// After the first notification of opens by a recipient, the next comes at
 /// most this much later.
 pub const NOTIFY_AT_MOST_EVERY: SignedDuration = SignedDuration::from_hours(1);
+
+/// The share a report is about: its link must open it now, and its page
+/// may not have sent too many reports lately.
+async fn reporting(
+    state: &ViewerState,
+    client: std::net::IpAddr,
+    code: &str,
+) -> Result<Box<LinkedShare>, Problem> {
+    let share = check(state, client, code).await?;
+    if state.report_limits.allow(share.recipient_id) {
+        Ok(share)
+    } else {
+        Err(Problem::TooManyTries)
+    }
+}
 
 /// What the viewer page's script reports when it runs in a browser.
 #[derive(Debug, Deserialize)]
@@ -47,16 +62,10 @@ pub async fn opened(
     headers: HeaderMap,
     Json(report): Json<OpenReport>,
 ) -> Response {
-    let share = match check(&state, client, &code).await {
+    let share = match reporting(&state, client, &code).await {
         Ok(share) => share,
         Err(problem) => return plain(problem.status(), problem.heading()),
     };
-    if !state.report_limits.allow(share.recipient_id) {
-        return plain(
-            Problem::TooManyTries.status(),
-            Problem::TooManyTries.heading(),
-        );
-    }
     let open = NewOpen {
         recipient_id: share.recipient_id,
         reported_local: report.local.filter(|l| l.len() <= 40),
@@ -104,17 +113,16 @@ pub async fn watched(
     Path(code): Path<String>,
     Json(report): Json<WatchReport>,
 ) -> Response {
-    let share = match check(&state, client, &code).await {
+    let share = match reporting(&state, client, &code).await {
         Ok(share) => share,
         Err(problem) => return plain(problem.status(), problem.heading()),
     };
-    if !state.report_limits.allow(share.recipient_id) {
-        return plain(
-            Problem::TooManyTries.status(),
-            Problem::TooManyTries.heading(),
-        );
-    }
-    let ranges = match parse_watch_report(&report.ranges, share.recording.duration_ms) {
+    // A recording not (or no longer) playable has nothing to have watched.
+    let Some((_, duration_ms)) = share.recording.ready() else {
+        let problem = Problem::Unavailable;
+        return plain(problem.status(), problem.heading());
+    };
+    let ranges = match parse_watch_report(&report.ranges, duration_ms) {
         Ok(ranges) => ranges,
         Err(error) => return plain(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     };

@@ -1,7 +1,8 @@
 //! `GET`/`HEAD /l/{code}/video`: the recording, with byte ranges, while the
 //! link is valid. The link is checked again every few seconds while the
 //! bytes flow, so revoking it, removing its recipient, ending the share or
-//! deleting the recording stops a stream already under way.
+//! deleting the recording stops a stream already under way. `GET
+//! /l/{code}/poster.jpg`: its poster, while the link is valid.
 
 use std::{io, time::Duration};
 
@@ -13,7 +14,7 @@ use axum::{
     response::Response,
 };
 use futures::StreamExt;
-use http::HeaderValue;
+use http::{HeaderValue, StatusCode};
 use tokio::time::Instant;
 
 use super::{check, headers::plain};
@@ -30,13 +31,36 @@ pub async fn video(
 ) -> Response {
     match check(&state, client, &code).await {
         Ok(share) => {
+            let Some((file, _)) = share.recording.ready() else {
+                return plain(StatusCode::NOT_FOUND, "This recording is not ready yet.");
+            };
             // The browser may keep the bytes but must ask again before
             // reusing them, so an expired or revoked link stops playing.
             let cache = HeaderValue::from_static("private, no-cache");
-            let response = state.media.serve(&share.recording, request, cache).await;
+            let response = state.media.serve(file, request, cache).await;
             let code = share.code.clone();
             response.map(|body| while_valid(body, state, code))
         }
+        Err(problem) => plain(problem.status(), problem.heading()),
+    }
+}
+
+/// The poster: for the player, the share email and link unfurls. Asking
+/// for it records no open (mail clients and chat apps fetch it unasked).
+pub async fn poster(
+    State(state): State<ViewerState>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    Path(code): Path<String>,
+    request: Request,
+) -> Response {
+    match check(&state, client, &code).await {
+        Ok(share) => match &share.recording.poster_key {
+            Some(key) => {
+                let cache = HeaderValue::from_static("private, max-age=300");
+                state.media.serve_image(key, request, cache).await
+            }
+            None => plain(StatusCode::NOT_FOUND, "This recording has no poster yet."),
+        },
         Err(problem) => plain(problem.status(), problem.heading()),
     }
 }

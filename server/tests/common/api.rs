@@ -100,8 +100,74 @@ pub fn invalid(error: &Value) -> (&str, &str) {
     }
 }
 
+/// The demo recording's id, once it is processed (ready to share).
 pub async fn demo_recording(app: &TestApp) -> i64 {
-    app.recording_ids().await[0]
+    let id = *app
+        .recording_ids()
+        .await
+        .last()
+        .expect("the demo recording");
+    wait_for_recording(app, id, "the demo recording is ready", |r| {
+        r["state"] == "Ready"
+    })
+    .await;
+    id
+}
+
+/// The recording as the rep's pages get it (`recordings/get`).
+pub async fn recording(app: &TestApp, id: i64) -> Value {
+    ok(app, "recordings/get", json!({ "id": id })).await
+}
+
+/// Polls the recording (as its page does) until `done` holds for it.
+pub async fn wait_for_recording(
+    app: &TestApp,
+    id: i64,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    poll_until(what, Duration::from_secs(180), || recording(app, id), done).await
+}
+
+/// Asks `fetch` again every 100 ms until `done` holds for its answer
+/// (which it returns), failing the test after `within`.
+async fn poll_until<F: Future<Output = Value>>(
+    what: &str,
+    within: Duration,
+    fetch: impl Fn() -> F,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = fetch().await;
+        if done(&now) {
+            return now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up waiting until {what}: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Uploads `body` as a new recording titled `title`, as the upload form
+/// does; the status and the answer.
+pub async fn upload(
+    app: &TestApp,
+    title: &str,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url("/api/recordings/upload"))
+        .query(&[("title", title)])
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
 }
 
 /// The rep's draft share of the demo recording, as the window opens it.
@@ -165,7 +231,24 @@ pub fn path_of(link: &str) -> String {
 /// A share of the demo recording with one link per recipient name; returns
 /// the share and the links' paths.
 pub async fn shared_with(app: &TestApp, names: &[&str]) -> (Value, Vec<String>) {
-    let id = share_id(&open(app).await);
+    let recording = demo_recording(app).await;
+    share_recording(app, recording, names).await
+}
+
+/// A share of `recording` (ready) with one link per recipient name; returns
+/// the share and the links' paths.
+pub async fn share_recording(
+    app: &TestApp,
+    recording: i64,
+    names: &[&str],
+) -> (Value, Vec<String>) {
+    let draft = ok(
+        app,
+        "share/open",
+        json!({ "recording_id": recording, "browser_time_zone": ZONE }),
+    )
+    .await;
+    let id = share_id(&draft);
     for name in names {
         let email = format!("{}@example.com", name.to_lowercase());
         add_recipient(app, id, name, &email).await;
@@ -262,18 +345,7 @@ pub async fn wait_for_share(
     what: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let now = current(app, share).await;
-        if done(&now) {
-            return now;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting until {what}: {now}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    poll_until(what, Duration::from_secs(120), || current(app, share), done).await
 }
 
 pub fn all_in_state(share: &Value, state: &str) -> bool {

@@ -97,8 +97,9 @@ impl Default for Sandbox {
 pub const DEMO_PASSWORD: &str = "demo password 1";
 pub const DEMO_EMAIL: &str = "demo@example.com";
 
-/// A server in demo mode (demo rep and demo recording), with `extra`
-/// settings, and its client signed in as the demo rep.
+/// A server in demo mode (demo rep and demo recording, processed: ready,
+/// with its poster and previews), with `extra` settings, and its client
+/// signed in as the demo rep.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let dir = Sandbox::new();
     let mut env = dir.env();
@@ -109,6 +110,15 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     }
     let app = spawn_in(dir, env).await;
     app.sign_in(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let demo = *app
+        .recording_ids()
+        .await
+        .last()
+        .expect("the demo recording");
+    api::wait_for_recording(&app, demo, "the demo recording is processed", |r| {
+        r["state"] == "Ready" && !r["previews"].is_null()
+    })
+    .await;
     app
 }
 
@@ -234,6 +244,28 @@ impl TestApp {
         let body = response.text().await.unwrap();
         assert_eq!(path, "/recordings", "signed in as {email}: {status} {body}");
         assert_eq!(status, reqwest::StatusCode::OK);
+    }
+
+    /// Signs the demo rep in anew, as a browser of its own would, and
+    /// returns that session's cookie (`session=…`).
+    pub async fn new_demo_session(&self) -> String {
+        let signed_in = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(self.url("/api/auth/signin"))
+            .header("accept", "text/html")
+            .form(&[("email", DEMO_EMAIL), ("password", DEMO_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        signed_in.headers()[reqwest::header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .expect("a session cookie")
+            .to_string()
     }
 
     /// Kills the server the way a crash would (SIGKILL: no shutdown work),
