@@ -43,6 +43,11 @@ test('with no SMTP server, Send Email(s) lands in the dev mailbox and its link o
   // The HTML part, as a mail program would show it.
   const html = page.frameLocator('iframe[title="HTML part"]');
   await expect(html.getByRole('link', { name: 'Watch the recording' })).toBeVisible();
+  // The recording's poster, through the recipient's link, linking to it.
+  const poster = html.locator('a > img');
+  await expect(poster).toHaveAttribute('src', /\/l\/\w+\/poster\.jpg$/);
+  await expect.poll(() => poster.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  await page.screenshot({ path: test.info().outputPath('share-email.png'), fullPage: true });
 
   const href = await page.getByRole('region', { name: 'Links' }).getByRole('link', { name: /\/l\// }).getAttribute('href');
   await page.goto(href!);
