@@ -268,6 +268,7 @@ def memory(binary, file, seconds):
     with tempfile.TemporaryDirectory() as data, Server(binary, data) as server:
         server.run_cli("import", file, "--title", "Big", "--owner", "demo@example.com")
         api = Api(server.port)
+        api.wait_processed(api.recording_id("Big"))
         link = api.share_link(api.recording_id("Big"))
         fetch_compressed(server.port, link)
         time.sleep(1)
@@ -350,6 +351,62 @@ def fanout(binary, runs):
 
 
 # ---------------------------------------------------------------------------
+# 9. Transcode
+
+def transcode(binary, tmp, seconds):
+    """A recording no browser plays (MPEG-4 Part 2 and MP3, 720p) goes
+    through the whole pipeline (upload, probe, poster, transcode with its
+    timeline previews, storing); then the pipeline's own ffmpeg command,
+    read from the server's log, runs alone on the same file."""
+    log(f"9. transcode: a {seconds // 60}-minute 720p recording through the pipeline, "
+        "then its ffmpeg command alone")
+    source = f"{tmp}/transcode.avi"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={seconds}",
+                    "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+                    "-c:v", "mpeg4", "-q:v", "4", "-c:a", "mp3", "-shortest", source], check=True)
+    env = {"RUST_LOG": "warn,server::media::ffmpeg=debug"}
+    with tempfile.TemporaryDirectory() as data, Server(binary, data, env) as server:
+        api = Api(server.port)
+        api.wait_all_processed()
+        rest_kib = server.memory_kib()[0]
+        with Sampler(server) as sampler:
+            answer = subprocess.run(
+                ["curl", "-sS", "-T", source, "-X", "POST", "-H", f"cookie: {api.cookie}",
+                 f"{server.url}/api/recordings/upload?title=Transcoded"],
+                check=True, capture_output=True, text=True).stdout
+            # From the upload's answer (its job is queued with it) until ready.
+            started = time.monotonic()
+            recording = json.loads(answer)["id"]
+            api.wait_processed(recording, previews=True)
+            pipeline = time.monotonic() - started
+        stored = [f for f in os.listdir(f"{data}/media") if f.endswith("-play.mp4")]
+        if len(stored) != 1:
+            sys.exit(f"the pipeline made {stored}")
+        with open(f"{data}/server.log") as log_file:
+            commands = [json.loads(line.split("args=", 1)[1].strip())
+                        for line in log_file if "args=" in line and "libx264" in line]
+    if len(commands) != 1:
+        sys.exit(f"expected one transcode in the server's log, found {len(commands)}")
+    # The same command, on the same file, outside the server.
+    args = commands[0]
+    args[args.index("-i") + 1] = source
+    outputs = [n for n, a in enumerate(args) if a.endswith((".mp4", ".jpg")) and args[n - 1] != "-i"]
+    for n in outputs:
+        args[n] = f"{tmp}/alone-{os.path.basename(args[n])}"
+    started = time.monotonic()
+    subprocess.run(["ffmpeg", *args], check=True, stdout=subprocess.DEVNULL)
+    alone = time.monotonic() - started
+    ratio = pipeline / alone
+    return Row(f"9. Transcode: a {seconds // 60}-minute 720p recording (MPEG-4 Part 2/MP3) from "
+               "its upload's answer to ready (probe, poster, H.264/AAC, timeline previews), vs "
+               "the same transcoding ffmpeg command alone",
+               f"{pipeline:.1f} s ({seconds / pipeline:.1f}x real time); server RSS "
+               f"{rest_kib / 1024:.1f} MiB before, {sampler.peak_kib / 1024:.1f} MiB peak",
+               f"{alone:.1f} s", f"{ratio:.3f}", "<= 1.05", ratio <= 1.05)
+
+
+# ---------------------------------------------------------------------------
 
 def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
@@ -399,7 +456,9 @@ def main():
         with tempfile.TemporaryDirectory() as data, Server(args.server, data) as server:
             server.run_cli("import", big, "--title", "Big", "--owner", "demo@example.com")
             api = Api(server.port)
+            api.wait_processed(api.recording_id("Big"))
             demo = api.recording_id(DEMO_TITLE)
+            api.wait_processed(demo)
             link = api.share_link(demo, comments=20)
             big_link = api.share_link(api.recording_id("Big"))
             rows.append(link_open(server, link, seconds))
@@ -410,6 +469,8 @@ def main():
         rows.append(memory(args.server, big, 5 if args.quick else 30))
         rows.append(upload(args.server, tmp, upload_size))
     rows.append(fanout(args.server, 1 if args.quick else 5))
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(transcode(args.server, tmp, 30 if args.quick else 600))
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = (f"# Benchmark results\n\n`bench/run` at commit {commit()}, {when}, on {machine()}."

@@ -129,6 +129,36 @@ class Api:
     def recording_id(self, title):
         return next(r["id"] for r in self.call("recordings/list", {}) if r["title"] == title)
 
+    def recording(self, recording_id):
+        """The recording as the rep's pages get it (a form post: the
+        recordings' server functions take URL-encoded input)."""
+        self.conn.request("POST", "/api/recordings/get", urllib.parse.urlencode({"id": recording_id}),
+                          {"content-type": "application/x-www-form-urlencoded",
+                           "cookie": self.cookie})
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            sys.exit(f"recordings/get answered {response.status}: {data[:300]!r}")
+        return json.loads(data)
+
+    def wait_processed(self, recording_id, timeout=3600, previews=False):
+        """Waits until the recording is ready (and has its timeline previews,
+        with `previews`); fails the run if processing failed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            recording = self.recording(recording_id)
+            state = recording["state"]
+            if state == "Ready" and (not previews or recording["previews"] is not None):
+                return recording
+            if isinstance(state, dict) and "Failed" in state:
+                sys.exit(f"recording {recording_id} failed: {state['Failed']['reason']}")
+            time.sleep(0.1)
+        sys.exit(f"recording {recording_id} was not processed in {timeout} s")
+
+    def wait_all_processed(self):
+        for recording in self.call("recordings/list", {}):
+            self.wait_processed(recording["id"], previews=True)
+
     def share_link(self, recording_id, comments=0):
         """A share of the recording with `comments` timestamped comments and
         one recipient; returns the recipient's link path (`/l/{code}`)."""
