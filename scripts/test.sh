@@ -6,6 +6,17 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 step() { printf '\n== %s\n' "$*" >&2; }
 
+# A full build takes about 15 GB, and a build folder kept between runs (as
+# CI keeps it) grows with every change: when the disk runs low, start it
+# afresh rather than fail half-way with "No space left on device".
+target="${CARGO_TARGET_DIR:-target}"
+mkdir -p "$target"
+free_gb=$(df -Pk "$target" | awk 'NR == 2 { print int($4 / 1048576) }')
+if [ "$free_gb" -lt 30 ]; then
+  step "only $free_gb GB free: removing the build folder $target"
+  rm -rf "$target"
+fi
+
 step "tools"
 bash scripts/install-tools.sh
 # Every recording is processed with ffmpeg; the tests also make their videos with it.
