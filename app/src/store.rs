@@ -587,7 +587,7 @@ pub trait Store: Send + Sync + 'static {
     /// one (recipients keep the links they have), and marks the share sent,
     /// as Send Email(s) does.
     async fn create_missing_links(&self, sender: RepId, share: ShareId) -> StoreResult<bool>;
-    async fn linked_share(&self, code: &LinkCode) -> StoreResult<Option<LinkedShare>>;
+    async fn linked_share(&self, code: &LinkCode) -> StoreResult<Option<Arc<LinkedShare>>>;
 
     /// Send Email(s): in one transaction, gives recipients without a link
     /// their own, marks the share sent, and queues one email per recipient

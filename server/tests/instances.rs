@@ -155,3 +155,59 @@ async fn when_one_instance_dies_the_other_sends_the_rest() {
         started.elapsed().as_secs_f64()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_link_revoked_or_ended_on_one_instance_is_gone_on_the_other_at_once() {
+    let a = spawn_app().await;
+    let b = a.another_instance().await;
+    let (share, paths) = shared_with(&a, &["Pat", "Sam"]).await;
+    let id = share_id(&share);
+    let (pat, sam) = (&paths[0], &paths[1]);
+
+    // B has answered both links (and keeps the answers in memory) …
+    for path in [pat, sam, pat, sam] {
+        assert_eq!(get(&b, path).await.status(), StatusCode::OK, "{path}");
+    }
+    // … yet a revoke on A is seen by B's very next request.
+    let recipients = current(&a, id).await["recipients"].clone();
+    let pat_id = recipients
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Pat")
+        .unwrap()["id"]
+        .clone();
+    ok(
+        &a,
+        "shares/revoke",
+        json!({ "share_id": id, "recipient_id": pat_id }),
+    )
+    .await;
+    assert_eq!(get(&b, pat).await.status(), StatusCode::NOT_FOUND);
+    let video = get(&b, &format!("{pat}/video")).await;
+    assert_eq!(video.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get(&b, sam).await.status(), StatusCode::OK);
+
+    // So is an expiration moved into the past, and moved back.
+    expire_share(&a, id).await;
+    assert_eq!(get(&b, sam).await.status(), StatusCode::GONE);
+    ok(
+        &a,
+        "shares/expiration",
+        json!({ "share_id": id, "end_date": "2099-12-31" }),
+    )
+    .await;
+    assert_eq!(get(&b, sam).await.status(), StatusCode::OK);
+
+    // And a title changed on A is what B's page shows.
+    let (_, before) = b.get_text(sam).await;
+    assert!(before.contains("Demo recording"), "{before}");
+    ok(
+        &a,
+        "share/title",
+        json!({ "share_id": id, "title": "Renamed on A" }),
+    )
+    .await;
+    let (_, after) = b.get_text(sam).await;
+    assert!(after.contains("Renamed on A"), "{after}");
+}

@@ -4,6 +4,7 @@
 //! outside this module knows which one runs.
 
 mod dialect;
+mod link_cache;
 mod rows;
 mod sessions;
 mod sql;
@@ -15,9 +16,10 @@ pub use sql::SqlStore;
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use app::{clock::SharedClock, store::SharedStore};
+use link_cache::{LinkCache, Notified};
 use sqlx::{
     any::AnyPoolOptions,
-    postgres::{PgConnectOptions, PgPoolOptions},
+    postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -43,7 +45,7 @@ pub async fn open_with_sessions(
     let dialect = Dialect::of(database_url);
     // The session store wants its backend's own pool; the same pool applies
     // the migrations (and creates the SQLite file) before the store opens.
-    let (sessions, connections) = match dialect {
+    let (sessions, connections, links) = match dialect {
         Dialect::Sqlite => {
             let options = SqliteConnectOptions::from_str(database_url)?
                 .create_if_missing(true)
@@ -57,6 +59,12 @@ pub async fn open_with_sessions(
                 std::fs::create_dir_all(dir)?;
             }
             migrate_sqlite(&options).await?;
+            let file = options.get_filename();
+            let links = if file.as_os_str().is_empty() || file == Path::new(":memory:") {
+                LinkCache::local()
+            } else {
+                LinkCache::beside_file(file)
+            };
             let pool = SqlitePoolOptions::new()
                 .max_connections(2)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -65,7 +73,7 @@ pub async fn open_with_sessions(
             let sessions = tower_sessions_sqlx_store::SqliteStore::new(pool);
             sessions.migrate().await?;
             // One writer at a time anyway; readers run side by side (WAL).
-            (SessionStore::Sqlite(sessions), 8)
+            (SessionStore::Sqlite(sessions), 8, links)
         }
         Dialect::Postgres => {
             let options = PgConnectOptions::from_str(database_url)?;
@@ -77,9 +85,15 @@ pub async fn open_with_sessions(
             // sqlx holds an advisory lock while migrating, so processes
             // starting together apply each migration once.
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            let notified = Arc::new(Notified::default());
+            tokio::spawn(listen_for_link_changes(pool.clone(), notified.clone()));
             let sessions = tower_sessions_sqlx_store::PostgresStore::new(pool);
             sessions.migrate().await?;
-            (SessionStore::Postgres(sessions), 16)
+            (
+                SessionStore::Postgres(sessions),
+                16,
+                LinkCache::notified(notified),
+            )
         }
     };
     sqlx::any::install_default_drivers();
@@ -89,7 +103,7 @@ pub async fn open_with_sessions(
         .after_connect(move |conn, _| Box::pin(async move { dialect.set_up(conn).await }))
         .connect(database_url)
         .await?;
-    let store = SqlStore::new(pool, dialect, clock);
+    let store = SqlStore::new(pool, dialect, clock, links);
     Ok((Arc::new(store), sessions))
 }
 
@@ -114,5 +128,37 @@ async fn migrate_sqlite(options: &SqliteConnectOptions) -> anyhow::Result<()> {
         );
     }
     conn.close().await?;
+    Ok(())
+}
+
+/// Hears other instances' link changes for as long as the process runs.
+/// While it is not listening (not yet connected, or reconnecting) the link
+/// cache is bypassed, so no instance ever serves an answer it could not
+/// have heard was revoked.
+async fn listen_for_link_changes(pool: PgPool, notified: Arc<Notified>) {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match listen(&pool, &notified).await {
+            Ok(()) => pause = Duration::from_millis(100),
+            Err(error) => {
+                tracing::warn!(%error, "not hearing link changes; asking the database each time");
+                pause = (pause * 2).min(Duration::from_secs(10));
+            }
+        }
+        notified.set_listening(false);
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// Listens until the connection is lost.
+async fn listen(pool: &PgPool, notified: &Notified) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(link_cache::CHANNEL).await?;
+    notified.set_listening(true);
+    // `try_recv` answers `None` when the connection dropped (notifications
+    // may have been missed meanwhile).
+    while listener.try_recv().await?.is_some() {
+        notified.changed();
+    }
     Ok(())
 }

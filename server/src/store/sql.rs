@@ -4,7 +4,7 @@
 //! writing transaction starts) come from [`Dialect`], where they are
 //! explained. Times come from the clock the store was given.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use app::{
     clock::SharedClock,
@@ -21,6 +21,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 use super::{
     dialect::{Dialect, placeholders},
+    link_cache::{self, LinkCache, Lookup},
     rows::*,
 };
 
@@ -28,6 +29,7 @@ pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
     clock: SharedClock,
+    links: LinkCache,
 }
 
 const COMMENT_ORDER: &str = "ORDER BY at_ms IS NOT NULL, at_ms, id";
@@ -57,13 +59,68 @@ const VISIT_GAP_MS: i64 = 5 * 60 * 1000;
 const MAX_VISITS: i64 = 100;
 
 impl SqlStore {
-    pub fn new(pool: AnyPool, dialect: Dialect, clock: SharedClock) -> Self {
+    pub fn new(pool: AnyPool, dialect: Dialect, clock: SharedClock, links: LinkCache) -> Self {
         Self {
             pool,
             dialect,
             clock,
+            links,
         }
     }
+
+    /// A committed write may have changed what some link opens: this
+    /// instance forgets its answers, and the others hear of it.
+    async fn links_changed(&self) {
+        self.links.changed();
+        if self.dialect == Dialect::Postgres {
+            let notified = sqlx::query(&format!("SELECT pg_notify('{}', '')", link_cache::CHANNEL))
+                .execute(&self.pool)
+                .await;
+            if let Err(error) = notified {
+                // Other instances keep an old answer until their entries age out.
+                tracing::error!(%error, "could not notify other instances of a link change");
+            }
+        }
+    }
+
+    /// What the link opens, from the database.
+    async fn load_linked_share(&self, code: &LinkCode) -> StoreResult<Option<LinkedShare>> {
+        // One statement, one row: every recipient's page view and every
+        // range of their video asks, so no second round trip for the
+        // recording or a row per comment.
+        let Some(row) = sqlx::query(&format!(
+            "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, \
+             s.title AS share_title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
+             s.link_preview, {RECORDING_COLUMNS}, {} AS comments_json \
+             FROM links l JOIN recipients r ON r.id = l.recipient_id \
+             JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+             JOIN recordings rec ON rec.id = s.recording_id AND rec.owner_id = s.sender_id \
+             AND rec.deleted_at_ms IS NULL \
+             WHERE l.code = $1 AND l.revoked_at_ms IS NULL AND r.removed_at_ms IS NULL",
+            self.dialect.comments_json("s.id")
+        ))
+        .bind(code.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(LinkedShare {
+            code: LinkCode::from_stored(row.text("code")),
+            recipient_id: RecipientId(row.int("recipient_id")),
+            recipient_name: row.text("recipient_name"),
+            share_id: ShareId(row.int("share_id")),
+            title: row.text("share_title"),
+            sender_name: row.text("sender_name"),
+            expires_at: instant(row.int("expires_at_ms")),
+            time_zone: row.text("time_zone"),
+            link_preview: row.flag("link_preview"),
+            comments: comments_from_json(&row.text("comments_json"))?,
+            recording: recording_from(&row)?,
+        }))
+    }
+
 
     fn now_ms(&self) -> i64 {
         self.clock.now().as_millisecond()
@@ -327,7 +384,11 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.links_changed().await;
+        Ok(true)
     }
 
     async fn rep_by_id(&self, id: RepId) -> StoreResult<Option<Rep>> {
@@ -486,6 +547,11 @@ impl Store for SqlStore {
             self.queue_media_deletion(&mut tx, &old, now).await?;
         }
         tx.commit().await.map_err(backend)?;
+        // The viewer's page shows the recording's poster, length and
+        // media; its progress is the rep's alone.
+        if !matches!(step, ProcessingStep::Progress { .. }) {
+            self.links_changed().await;
+        }
         Ok(true)
     }
 
@@ -551,6 +617,7 @@ impl Store for SqlStore {
             self.queue_media_deletion(&mut tx, &key, now).await?;
         }
         tx.commit().await.map_err(backend)?;
+        self.links_changed().await;
         Ok(true)
     }
 
@@ -693,7 +760,11 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.links_changed().await;
+        Ok(true)
     }
 
     async fn set_share_expiration(
@@ -717,7 +788,11 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.links_changed().await;
+        Ok(true)
     }
 
     async fn set_link_preview(&self, sender: RepId, id: ShareId, on: bool) -> StoreResult<bool> {
@@ -731,7 +806,11 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.links_changed().await;
+        Ok(true)
     }
 
     async fn add_comment(
@@ -753,7 +832,11 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.links_changed().await;
+        Ok(true)
     }
 
     async fn edit_comment(
@@ -772,6 +855,9 @@ impl Store for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
+        if share.is_some() {
+            self.links_changed().await;
+        }
         Ok(share.map(ShareId))
     }
 
@@ -789,6 +875,9 @@ impl Store for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
+        if share.is_some() {
+            self.links_changed().await;
+        }
         Ok(share.map(ShareId))
     }
 
@@ -871,6 +960,9 @@ impl Store for SqlStore {
             .map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
+        if share.is_some() {
+            self.links_changed().await;
+        }
         Ok(share.map(ShareId))
     }
 
@@ -889,43 +981,19 @@ impl Store for SqlStore {
         Ok(true)
     }
 
-    async fn linked_share(&self, code: &LinkCode) -> StoreResult<Option<LinkedShare>> {
-        // One statement, one row: every recipient's page view and every
-        // range of their video asks, so no second round trip for the
-        // recording or a row per comment.
-        let Some(row) = sqlx::query(&format!(
-            "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, \
-             s.title AS share_title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
-             s.link_preview, {RECORDING_COLUMNS}, {} AS comments_json \
-             FROM links l JOIN recipients r ON r.id = l.recipient_id \
-             JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
-             JOIN recordings rec ON rec.id = s.recording_id AND rec.owner_id = s.sender_id \
-             AND rec.deleted_at_ms IS NULL \
-             WHERE l.code = $1 AND l.revoked_at_ms IS NULL AND r.removed_at_ms IS NULL",
-            self.dialect.comments_json("s.id")
-        ))
-        .bind(code.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        else {
-            return Ok(None);
+    async fn linked_share(&self, code: &LinkCode) -> StoreResult<Option<Arc<LinkedShare>>> {
+        let ticket = match self.links.lookup(code.as_str()) {
+            Lookup::Hit(answer) => return Ok(Some(answer)),
+            Lookup::Miss(ticket) => ticket,
         };
-        Ok(Some(LinkedShare {
-            code: LinkCode::from_stored(row.text("code")),
-            recipient_id: RecipientId(row.int("recipient_id")),
-            recipient_name: row.text("recipient_name"),
-            share_id: ShareId(row.int("share_id")),
-            title: row.text("share_title"),
-            sender_name: row.text("sender_name"),
-            expires_at: instant(row.int("expires_at_ms")),
-            time_zone: row.text("time_zone"),
-            link_preview: row.flag("link_preview"),
-            comments: comments_from_json(&row.text("comments_json"))?,
-            recording: recording_from(&row)?,
-        }))
+        let answer = self.load_linked_share(code).await?.map(Arc::new);
+        // Only answers are kept: an unknown code asked again asks again
+        // (misses are throttled per client instead), so guessing cannot fill memory.
+        if let Some(answer) = &answer {
+            self.links.keep(ticket, answer);
+        }
+        Ok(answer)
     }
-
     async fn send_share(&self, sender: RepId, share: ShareId) -> StoreResult<Option<usize>> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
@@ -1186,6 +1254,7 @@ impl Store for SqlStore {
         }
         .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
+        self.links_changed().await;
         Ok(Some(revoked.rows_affected() as usize))
     }
 

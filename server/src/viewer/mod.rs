@@ -24,7 +24,7 @@ pub use headers::VIEWER_POLICY;
 pub use limits::{LinkMisses, MISS_BURST, MISS_REFILL, REPORT_BURST, ReportLimits};
 pub use reports::NOTIFY_AT_MOST_EVERY;
 
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
 use app::{link::LinkCode, store::LinkedShare};
 use askama::Template;
@@ -62,7 +62,7 @@ async fn check(
     state: &ViewerState,
     client: IpAddr,
     code: &str,
-) -> Result<Box<LinkedShare>, Problem> {
+) -> Result<Arc<LinkedShare>, Problem> {
     // Malformed codes cannot exist; no need to ask the database.
     let found = match LinkCode::parse(code) {
         Some(code) => state
@@ -74,7 +74,7 @@ async fn check(
     };
     match found {
         Some(share) if state.clock.now() >= share.expires_at => Err(Problem::Expired),
-        Some(share) => Ok(Box::new(share)),
+        Some(share) => Ok(share),
         // Unknown, revoked, or its recipient removed: all look the same.
         None if state.link_misses.allow(client) => Err(Problem::Unavailable),
         None => Err(Problem::TooManyTries),

@@ -1,6 +1,8 @@
 //! What the viewer page's script reports: that the page was opened in a
 //! browser, and what was played.
 
+use std::sync::Arc;
+
 use app::auth::ClientAddr;
 use app::{
     domain::parse_watch_report,
@@ -31,7 +33,7 @@ async fn reporting(
     state: &ViewerState,
     client: std::net::IpAddr,
     code: &str,
-) -> Result<Box<LinkedShare>, Problem> {
+) -> Result<Arc<LinkedShare>, Problem> {
     let share = check(state, client, code).await?;
     if state.report_limits.allow(share.recipient_id) {
         Ok(share)
