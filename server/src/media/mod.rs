@@ -4,7 +4,9 @@
 //! ranges, from a local directory (the default) or an S3-compatible bucket
 //! (`MEDIA_URL=s3://bucket/prefix`, see [`object`]).
 
+mod mapped;
 mod object;
+mod ranges;
 
 mod deletion;
 pub mod ffmpeg;
@@ -412,8 +414,8 @@ impl MediaStore {
 
     /// Answers `request` with a recording's file: byte ranges (`206`,
     /// `416`, `Accept-Ranges`), so seeking works without reading the whole
-    /// file. Local files go through tower-http's `ServeFile` (conditional
-    /// requests too); bucket objects are streamed range by range.
+    /// file, and `304` to a client that has it. Local files are sent from a
+    /// memory map ([`mapped`]); bucket objects are streamed range by range.
     pub async fn serve(
         &self,
         file: &MediaFile,
@@ -461,40 +463,32 @@ impl MediaStore {
         request: axum::extract::Request,
     ) -> axum::response::Response {
         use axum::response::IntoResponse;
-        use tower::ServiceExt;
+        use http::StatusCode;
 
-        let mime = content_type
-            .parse()
-            .unwrap_or(mime::APPLICATION_OCTET_STREAM);
-        let file = tower_http::services::ServeFile::new_with_mime(self.path_of(key), &mime)
-            .with_buf_chunk_size(read_size(request.headers()));
-        match file.oneshot(request).await {
-            Ok(response) => response.into_response(),
-            Err(infallible) => match infallible {},
-        }
-    }
-}
-
-/// Bytes read from disk at a time for one response. Each read is a trip to
-/// a blocking thread, so a bounded range (what players ask for while
-/// seeking) is read in one go, up to 1 MiB; open-ended responses (playback
-/// from a point to the end) use 16 KiB: each stream holds about three reads'
-/// worth of buffers, so a thousand viewers at once stay near 100 MB.
-fn read_size(headers: &http::HeaderMap) -> usize {
-    const STREAMING: usize = 16 * 1024;
-    const MAX: usize = 1024 * 1024;
-    let bounded = headers
-        .get(http::header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("bytes="))
-        .filter(|v| !v.contains(','))
-        .and_then(|v| v.split_once('-'))
-        .and_then(|(first, last)| Some((first.parse::<u64>().ok()?, last.parse::<u64>().ok()?)));
-    match bounded {
-        Some((first, last)) if last >= first => {
-            usize::try_from(last - first + 1).map_or(MAX, |len| len.clamp(STREAMING, MAX))
-        }
-        _ => STREAMING,
+        let map = match mapped::map(&self.path_of(key)).await {
+            Ok(map) => map,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                tracing::error!(%key, "a media file is missing from the media folder");
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            Err(error) => {
+                tracing::error!(%error, %key, "could not open a media file");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        let size = map.as_ref().map_or(0, |map| map.len() as u64);
+        let part = match ranges::plan(request.headers(), key, size) {
+            Ok(part) => part,
+            Err(answered) => return answered,
+        };
+        let body = match map {
+            Some(map) if !part.sends_nothing(request.method()) => {
+                // Both ends lie within the map, whose length fits a usize.
+                mapped::body(map, part.start as usize, part.end as usize)
+            }
+            _ => axum::body::Body::empty(),
+        };
+        part.respond(content_type, body)
     }
 }
 
@@ -557,23 +551,6 @@ mod tests {
         assert_eq!(ingested.size_bytes, DEMO.len() as u64);
         assert_eq!(std::fs::read(media.path_of(&ingested.key)).unwrap(), DEMO);
         assert_eq!(stored_files(dir.path()), vec![ingested.key]);
-    }
-
-    #[test]
-    fn bounded_ranges_are_read_in_one_go_and_streams_in_small_reads() {
-        let read_size_for = |range: Option<&str>| {
-            let mut headers = http::HeaderMap::new();
-            if let Some(range) = range {
-                headers.insert(http::header::RANGE, range.parse().unwrap());
-            }
-            read_size(&headers)
-        };
-        assert_eq!(read_size_for(None), 16 * 1024);
-        assert_eq!(read_size_for(Some("bytes=0-")), 16 * 1024);
-        assert_eq!(read_size_for(Some("bytes=0-1048575")), 1024 * 1024);
-        assert_eq!(read_size_for(Some("bytes=100-199")), 16 * 1024);
-        assert_eq!(read_size_for(Some("bytes=0-9999999")), 1024 * 1024);
-        assert_eq!(read_size_for(Some("bytes=0-1,5-9")), 16 * 1024);
     }
 
     #[tokio::test]

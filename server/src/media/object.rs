@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures::StreamExt;
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{Method, StatusCode, header};
 use object_store::{
     GetOptions, GetRange, ObjectStore, WriteMultipart, aws::AmazonS3Builder, path::Path,
 };
@@ -137,38 +137,15 @@ impl Bucket {
         headers: &http::HeaderMap,
     ) -> Response {
         let size = u64::try_from(file.size_bytes).unwrap_or(0);
-        let range = match requested_range(headers, size) {
-            Ok(range) => range,
-            Err(()) => {
-                let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-                let headers = response.headers_mut();
-                headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
-                    headers.insert(header::CONTENT_RANGE, value);
-                }
-                return response;
-            }
+        let part = match super::ranges::plan(headers, &file.key, size) {
+            Ok(part) => part,
+            Err(answered) => return answered,
         };
-        let (status, start, end) = match range {
-            Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
-            None => (StatusCode::OK, 0, size),
-        };
-        let mut builder = Response::builder()
-            .status(status)
-            .header(header::CONTENT_TYPE, file.content_type.as_str())
-            .header(header::ACCEPT_RANGES, "bytes")
-            .header(header::CONTENT_LENGTH, end - start);
-        if status == StatusCode::PARTIAL_CONTENT {
-            builder = builder.header(
-                header::CONTENT_RANGE,
-                format!("bytes {start}-{}/{size}", end - 1),
-            );
-        }
-        let body = if method == Method::HEAD || start == end {
+        let body = if part.sends_nothing(method) {
             Body::empty()
         } else {
             let options = GetOptions {
-                range: Some(GetRange::Bounded(start..end)),
+                range: Some(GetRange::Bounded(part.start..part.end)),
                 ..GetOptions::default()
             };
             match self.store.get_opts(&self.path(&file.key), options).await {
@@ -185,51 +162,13 @@ impl Bucket {
                 }
             }
         };
-        builder
-            .body(body)
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
-    }
-}
-
-/// The single byte range asked for, as `start..end` (end exclusive): `None`
-/// for the whole file (no Range header, one we do not understand, or several
-/// ranges), `Err` when it lies outside the file.
-fn requested_range(headers: &http::HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(value) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
-        return Ok(None);
-    };
-    let Ok(parsed) = http_range_header::parse_range_header(value) else {
-        return Ok(None);
-    };
-    match parsed.validate(size) {
-        Ok(ranges) if ranges.len() == 1 => Ok(Some((*ranges[0].start(), ranges[0].end() + 1))),
-        Ok(_) => Ok(None),
-        Err(_) => Err(()),
+        part.respond(&file.content_type, body)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn range(value: &str, size: u64) -> Result<Option<(u64, u64)>, ()> {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
-        requested_range(&headers, size)
-    }
-
-    #[test]
-    fn ranges_are_read_as_browsers_send_them() {
-        assert_eq!(requested_range(&http::HeaderMap::new(), 100), Ok(None));
-        assert_eq!(range("bytes=0-", 100), Ok(Some((0, 100))));
-        assert_eq!(range("bytes=10-19", 100), Ok(Some((10, 20))));
-        assert_eq!(range("bytes=90-200", 100), Ok(Some((90, 100))));
-        assert_eq!(range("bytes=-10", 100), Ok(Some((90, 100))));
-        assert_eq!(range("bytes=0-1,5-6", 100), Ok(None));
-        assert_eq!(range("pages=1-2", 100), Ok(None));
-        assert_eq!(range("bytes=100-", 100), Err(()));
-        assert_eq!(range("bytes=200-300", 100), Err(()));
-    }
 
     #[test]
     fn only_s3_urls_with_a_bucket_are_taken() {
