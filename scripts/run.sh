@@ -9,7 +9,8 @@ bash scripts/install-tools.sh
 bash scripts/ffmpeg.sh
 
 profile=()
-[ "${1:-}" = "--release" ] && profile=(--release)
+# A release build also leaves brotli and gzip copies of the bundle to serve.
+[ "${1:-}" = "--release" ] && profile=(--release --precompress)
 
 echo "[run] building (the first build takes several minutes)" >&2
 cargo leptos build "${profile[@]}"

@@ -21,6 +21,7 @@ use tower_http::{
         CompressionLayer, Predicate,
         predicate::{DefaultPredicate, NotForContentType},
     },
+    services::ServeDir,
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
@@ -275,6 +276,16 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
             get(media::routes::previews_index),
         )
         .merge(crate::viewer::routes())
+        // The browser bundle: a release build made with `--precompress`
+        // leaves brotli (q11) and gzip files beside each asset, sent as they
+        // are to clients that take them; other files are compressed per
+        // request by the layer below.
+        .nest_service(
+            "/pkg",
+            ServeDir::new(config.site_root.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{api::*, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
 
 fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
     response
@@ -101,4 +102,37 @@ async fn over_https_browsers_are_told_to_stay_on_https() {
             .get("strict-transport-security")
             .is_none()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_bundle_is_sent_as_compressed_at_build_time_when_the_browser_takes_it() {
+    let app = spawn_app().await;
+    let pkg = app.dir.path().join("site/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let js = "export function run() { return 'the bundle'; }\n".repeat(50);
+    std::fs::write(pkg.join("bundle.js"), &js).unwrap();
+    // Made by the release build (`--precompress`); not what a server would
+    // make of the file itself, so the test sees which one was sent.
+    std::fs::write(pkg.join("bundle.js.br"), b"brotli made at build time").unwrap();
+    std::fs::write(pkg.join("bundle.js.gz"), b"gzip made at build time").unwrap();
+
+    let fetch = |encoding: &'static str| {
+        app.client
+            .get(app.url("/pkg/bundle.js"))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let br = fetch("gzip, deflate, br").await.unwrap();
+    assert_eq!(br.status(), StatusCode::OK);
+    assert_eq!(header(&br, "content-encoding"), "br");
+    assert!(header(&br, "content-type").starts_with("text/javascript"));
+    assert_eq!(br.bytes().await.unwrap().as_ref(), b"brotli made at build time");
+
+    let gzip = fetch("gzip").await.unwrap();
+    assert_eq!(header(&gzip, "content-encoding"), "gzip");
+    assert_eq!(gzip.bytes().await.unwrap().as_ref(), b"gzip made at build time");
+
+    let plain = fetch("identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.text().await.unwrap(), js);
 }
