@@ -22,7 +22,7 @@ export default async function globalSetup() {
     const deadline = Date.now() + 120_000;
     for (;;) {
       const list = await context.post('/api/recordings/list', { form: {} });
-      const recordings = await list.json();
+      const recordings = (await list.json()).items;
       if (recordings.length > 0 && recordings.every((r: { state: unknown; previews: unknown }) => r.state === 'Ready' && r.previews !== null)) {
         break;
       }

@@ -17,7 +17,7 @@ pub use crate::domain::{
 };
 use crate::{
     domain::{
-        CommentBody, CommentTime, Expiration, MediaState, PreviewLayout, RecipientEmail,
+        CommentBody, CommentTime, Expiration, Listing, MediaState, PreviewLayout, RecipientEmail,
         RecipientName, RecordingTitle, Watched, ZoneName,
     },
     link::LinkCode,
@@ -508,8 +508,10 @@ pub trait Store: Send + Sync + 'static {
         step: ProcessingStep,
         pending: Option<PendingMedia>,
     ) -> StoreResult<bool>;
-    /// The owner's recordings, newest first.
-    async fn recordings_of(&self, owner: RepId) -> StoreResult<Vec<Recording>>;
+    /// A page of the owner's recordings, newest first: up to
+    /// [`PAGE_SIZE`](crate::domain::PAGE_SIZE)` + 1` of them (one more than a page says there is
+    /// another page).
+    async fn recordings_of(&self, owner: RepId, listing: &Listing) -> StoreResult<Vec<Recording>>;
     /// One recording, only if `owner` owns it.
     async fn recording_of(&self, owner: RepId, id: RecordingId) -> StoreResult<Option<Recording>>;
     /// Deletes the rep's recording: every link to it is revoked at once and
@@ -603,13 +605,12 @@ pub trait Store: Send + Sync + 'static {
 
     // The Shares page.
 
-    /// The rep's sent shares, newest first; with `only`, just that one (if
-    /// it is theirs and was sent).
-    async fn sent_shares(
-        &self,
-        sender: RepId,
-        only: Option<ShareId>,
-    ) -> StoreResult<Vec<ShareSummary>>;
+    /// A page of the rep's sent shares, newest first: up to
+    /// [`PAGE_SIZE`](crate::domain::PAGE_SIZE)` + 1` of them, as [`Store::recordings_of`].
+    async fn sent_shares(&self, sender: RepId, listing: &Listing)
+    -> StoreResult<Vec<ShareSummary>>;
+    /// One of the rep's sent shares, as the list shows it.
+    async fn sent_share(&self, sender: RepId, id: ShareId) -> StoreResult<Option<ShareSummary>>;
     /// Each current recipient of the rep's share and what they did with
     /// their link; `None` when the share is not theirs.
     async fn share_activity(

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { DEMO_TITLE, demoFile, hydrated, openApp, uniqueTag, uploadRecording, videoState } from './helpers';
+import { DEMO_TITLE, addRep, demoFile, hydrated, openApp, signedInAs, uniqueTag, uploadRecording, videoState } from './helpers';
 
 test('the Recordings tab lists the demo recording and opens its page', async ({ page }) => {
   await openApp(page, '/recordings');
@@ -125,4 +125,22 @@ test('deleting a recording asks first, then removes it and its video', async ({ 
   await expect(page.getByRole('link', { name: title })).toHaveCount(0);
   expect((await request.get(`/media/recordings/${id}`)).status()).toBe(404);
   expect((await page.goto(`/recordings/${id}`))!.status()).toBe(404);
+});
+
+test('typing in Search recordings finds a recording by its title', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const tag = uniqueTag();
+  const context = await signedInAs(browser, addRep('Sam Search'));
+  await uploadRecording(context.request, `Pipeline review ${tag}`);
+  await uploadRecording(context.request, `Kickoff ${tag}`);
+  const page = await context.newPage();
+  await openApp(page, '/recordings');
+  const rows = page.locator('table.recordings tbody tr');
+  await expect(rows).toHaveCount(2);
+  await page.getByLabel('Search recordings').pressSequentially('PIPELINE');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(`Pipeline review ${tag}`);
+  await page.getByLabel('Search recordings').fill('no such call');
+  await expect(page.getByText('No recording has that in its title.')).toBeVisible();
+  await context.close();
 });

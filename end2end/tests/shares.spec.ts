@@ -1,6 +1,6 @@
 import { expect, request as apiRequest, test } from '@playwright/test';
 import { mailBaseURL, maildir, mailState } from '../playwright.config';
-import { callApi, hydrated, openApp, playStretch, receivedMail, shareDialog, uniqueTag, uploadRecording } from './helpers';
+import { addRep, callApi, hydrated, openApp, playStretch, receivedMail, shareDialog, signedInAs, uniqueTag, uploadRecording } from './helpers';
 
 // Each test shares a recording of its own; titles and the address whose
 // emails are counted carry a random tag, so they are the test's own.
@@ -151,4 +151,54 @@ test('a share made with Generate Links only is on the Shares page, with its open
   await expect(row.getByRole('button', { name: 'Send email' })).toBeEnabled();
   await page.screenshot({ path: test.info().outputPath('links-only-share.png'), fullPage: true });
   await recipient.close();
+});
+
+test('a long Shares page comes in pages of 50, and typing a recipient finds their share', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const tag = uniqueTag();
+  const rep = addRep('Lee Longlist');
+  const context = await signedInAs(browser, rep);
+  const call = (endpoint: string, data: object) => callApi(context.request, endpoint, data);
+  const recordingId = await uploadRecording(context.request, `Long list call ${tag}`);
+  // 51 sent shares, "Deal 1" the oldest; each to one buyer of its own.
+  for (let n = 1; n <= 51; n++) {
+    const share = await call('share/open', { recording_id: recordingId, browser_time_zone: 'UTC' });
+    await call('share/title', { share_id: share.id, title: `Deal ${n}` });
+    await call('share/recipient/add', { share_id: share.id, name: `Buyer ${n}`, email: `buyer${n}-${tag}@example.com` });
+    await call('share/links', { share_id: share.id });
+  }
+
+  const page = await context.newPage();
+  await openApp(page, '/shares');
+  const rows = page.locator('table.shares tbody tr');
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toContainText('Deal 51');
+  await page.getByRole('link', { name: 'Older' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('Deal 1');
+  await expect(page.getByRole('link', { name: 'Older' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Newest' }).click();
+  await expect(rows).toHaveCount(50);
+
+  // Typing searches at once: a recipient's address, then a share's title.
+  const search = page.getByLabel('Search shares');
+  await search.pressSequentially(`buyer7-${tag}`);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('Deal 7');
+  await expect(page).toHaveURL(new RegExp(`search=buyer7-${tag}`));
+  await search.fill('deal 5');
+  // "Deal 5" and "Deal 50", "Deal 51".
+  await expect(rows).toHaveCount(3);
+  await context.close();
+
+  // Before the app has loaded (or without scripts), the box is a plain form.
+  const plain = await signedInAs(browser, rep, { javaScriptEnabled: false });
+  const noScripts = await plain.newPage();
+  await noScripts.goto('/shares');
+  await noScripts.getByLabel('Search shares').fill(`buyer12-${tag}`);
+  await noScripts.getByRole('button', { name: 'Search' }).click();
+  await expect(noScripts).toHaveURL(new RegExp(`/shares\\?search=buyer12-${tag}`));
+  await expect(noScripts.locator('table.shares tbody tr')).toHaveCount(1);
+  await expect(noScripts.locator('table.shares tbody tr')).toContainText('Deal 12');
+  await plain.close();
 });

@@ -126,11 +126,17 @@ async fn the_bundle_is_sent_as_compressed_at_build_time_when_the_browser_takes_i
     assert_eq!(br.status(), StatusCode::OK);
     assert_eq!(header(&br, "content-encoding"), "br");
     assert!(header(&br, "content-type").starts_with("text/javascript"));
-    assert_eq!(br.bytes().await.unwrap().as_ref(), b"brotli made at build time");
+    assert_eq!(
+        br.bytes().await.unwrap().as_ref(),
+        b"brotli made at build time"
+    );
 
     let gzip = fetch("gzip").await.unwrap();
     assert_eq!(header(&gzip, "content-encoding"), "gzip");
-    assert_eq!(gzip.bytes().await.unwrap().as_ref(), b"gzip made at build time");
+    assert_eq!(
+        gzip.bytes().await.unwrap().as_ref(),
+        b"gzip made at build time"
+    );
 
     let plain = fetch("identity").await.unwrap();
     assert!(plain.headers().get("content-encoding").is_none());

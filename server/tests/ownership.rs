@@ -194,7 +194,10 @@ async fn every_server_function_and_page_refuses_strangers() {
                 );
             }
             // B has sent nothing.
-            "/api/shares/list" => assert_eq!((status, text.as_str()), (StatusCode::OK, "[]")),
+            "/api/shares/list" => assert_eq!(
+                (status, text.as_str()),
+                (StatusCode::OK, r#"{"items":[],"next":null}"#)
+            ),
             // Someone else's recording does not exist for B.
             "/api/recordings/get" => assert_eq!((status, text.as_str()), (StatusCode::OK, "null")),
             // B's own account: B's email, B's new name; A's password is not B's.

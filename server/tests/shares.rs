@@ -114,7 +114,7 @@ async fn sent_shares_are_listed_newest_first_with_recipients_and_opens() {
     // A draft is not listed.
     open(&app).await;
 
-    let list = ok(&app, "shares/list", json!({})).await;
+    let list = ok(&app, "shares/list", json!({})).await["items"].clone();
     let rows: Vec<(i64, i64, i64)> = list
         .as_array()
         .unwrap()
@@ -166,7 +166,7 @@ async fn a_share_made_with_generate_links_only_is_on_the_shares_page() {
             })
             .collect()
     };
-    let listed = ok(&app, "shares/list", json!({})).await;
+    let listed = ok(&app, "shares/list", json!({})).await["items"].clone();
     assert_eq!(rows(&listed), vec![(id, 2, 1)]);
     let sent_on = listed[0]["sent_on"].clone();
     assert_ne!(sent_on, "", "sent when its links were made");
@@ -185,7 +185,7 @@ async fn a_share_made_with_generate_links_only_is_on_the_shares_page() {
     assert_ne!(share_id(&open(&app).await), id);
     // Send Email(s) later on the same share: still one row, first sent time kept.
     assert_eq!(send(&app, id).await, 2);
-    let listed = ok(&app, "shares/list", json!({})).await;
+    let listed = ok(&app, "shares/list", json!({})).await["items"].clone();
     assert_eq!(rows(&listed), vec![(id, 2, 1)]);
     assert_eq!(listed[0]["sent_on"], sent_on);
 
@@ -347,7 +347,7 @@ async fn a_past_expiration_ends_the_links_and_a_later_one_brings_them_back() {
     assert_eq!(get(&app, &paths[0]).await.status(), StatusCode::OK);
     assert_eq!(get(&app, &video).await.status(), StatusCode::OK);
     assert_eq!(
-        ok(&app, "shares/list", json!({})).await[0]["last_day"],
+        ok(&app, "shares/list", json!({})).await["items"][0]["last_day"],
         "2099-12-31"
     );
 }
@@ -432,7 +432,7 @@ async fn deleting_a_recording_revokes_its_links_and_deletes_its_media() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     // The share stays in the list, as history.
-    let list = ok(&app, "shares/list", json!({})).await;
+    let list = ok(&app, "shares/list", json!({})).await["items"].clone();
     assert_eq!(list[0]["id"], id);
     assert_eq!(
         delete_recording(&app, recording).await.status(),

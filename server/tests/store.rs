@@ -9,8 +9,8 @@ use std::{collections::BTreeSet, sync::Arc};
 use app::{
     clock::{Clock, ManualClock, SharedClock},
     domain::{
-        CommentBody, CommentTime, Expiration, RecipientEmail, RecipientName, RecordingTitle,
-        Watched, ZoneName,
+        CommentBody, CommentTime, Expiration, Listing, PAGE_SIZE, PageCursor, RecipientEmail,
+        RecipientName, RecordingTitle, Search, Watched, ZoneName,
     },
     store::*,
 };
@@ -230,13 +230,23 @@ async fn recordings_are_listed_newest_first_and_only_to_their_owner() {
     f.clock.advance(SignedDuration::from_mins(5));
     let second = f.recording(ada.id, "Second").await;
     assert_eq!(second.created_at, start() + SignedDuration::from_mins(5));
-    let listed: Vec<_> = f.store.recordings_of(ada.id).await.unwrap();
+    let listed: Vec<_> = f
+        .store
+        .recordings_of(ada.id, &Listing::default())
+        .await
+        .unwrap();
     assert_eq!(listed, vec![second.clone(), first.clone()]);
     assert_eq!(f.store.recording_of(bob.id, first.id).await.unwrap(), None);
     assert!(!f.store.delete_recording(bob.id, first.id).await.unwrap());
 
     assert!(f.store.delete_recording(ada.id, first.id).await.unwrap());
-    assert_eq!(f.store.recordings_of(ada.id).await.unwrap(), vec![second]);
+    assert_eq!(
+        f.store
+            .recordings_of(ada.id, &Listing::default())
+            .await
+            .unwrap(),
+        vec![second]
+    );
     // Its media is queued for deletion, due now.
     let now = f.clock.now();
     let jobs = f
@@ -354,7 +364,11 @@ async fn a_draft_is_one_per_recording_until_its_links_are_out() {
     let sent = f.store.share_of(ada.id, draft).await.unwrap().unwrap();
     assert_eq!(sent.sent_at, Some(start() + SignedDuration::from_mins(1)));
     assert_ne!(f.draft(ada.id, recording.id).await, draft, "a new draft");
-    let listed = f.store.sent_shares(ada.id, None).await.unwrap();
+    let listed = f
+        .store
+        .sent_shares(ada.id, &Listing::default())
+        .await
+        .unwrap();
     assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), vec![draft]);
 }
 
@@ -373,7 +387,13 @@ async fn shares_whose_links_came_before_they_counted_as_sent_are_listed_after_th
         .execute(&f.db)
         .await
         .unwrap();
-    assert!(f.store.sent_shares(ada.id, None).await.unwrap().is_empty());
+    assert!(
+        f.store
+            .sent_shares(ada.id, &Listing::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let backend = if f.sandbox.is_postgres() {
         "postgres"
@@ -387,7 +407,11 @@ async fn shares_whose_links_came_before_they_counted_as_sent_are_listed_after_th
     .unwrap();
     sqlx::raw_sql(&upgrade).execute(&f.db).await.unwrap();
 
-    let listed = f.store.sent_shares(ada.id, None).await.unwrap();
+    let listed = f
+        .store
+        .sent_shares(ada.id, &Listing::default())
+        .await
+        .unwrap();
     assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), vec![share]);
     let sent = f.store.share_of(ada.id, share).await.unwrap().unwrap();
     assert_eq!(
@@ -702,7 +726,7 @@ async fn expiration_and_resend_follow_the_rules_of_the_shares_page() {
             .await
             .unwrap()
     );
-    let summary = &f.store.sent_shares(ada.id, Some(share)).await.unwrap()[0];
+    let summary = &f.store.sent_share(ada.id, share).await.unwrap().unwrap();
     assert_eq!(summary.expires_at, at);
     assert_eq!((summary.recipients, summary.opens), (2, 0));
 }
@@ -932,4 +956,154 @@ async fn opens_close_together_are_one_visit_and_visits_are_bounded() {
     assert_eq!(activity.opens, 303, "every open is counted");
     assert_eq!(activity.first_open, Some(start()));
     assert_eq!(activity.last_open, Some(f.clock.now()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn long_lists_come_in_pages_that_rows_added_meanwhile_do_not_shift_and_search_finds_one() {
+    let f = fixture().await;
+    let (ada, bob) = (
+        f.rep("ada@example.com").await,
+        f.rep("bob@example.com").await,
+    );
+    let mut recordings = Vec::new();
+    for n in 1..=PAGE_SIZE + 3 {
+        recordings.push(f.recording(ada.id, &format!("Call {n}")).await);
+        f.clock.advance(SignedDuration::from_secs(1));
+    }
+    f.recording(bob.id, "Call 1 of Bob").await;
+    let search = |text: &str| Search::parse(text).unwrap();
+
+    let first = f
+        .store
+        .recordings_of(ada.id, &Listing::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        first.len(),
+        PAGE_SIZE + 1,
+        "a page and one more: there is a next page"
+    );
+    assert_eq!(first[0].title, format!("Call {}", PAGE_SIZE + 3));
+    let last_shown = &first[PAGE_SIZE - 1];
+    let after = Some(PageCursor {
+        at_ms: last_shown.created_at.as_millisecond(),
+        id: last_shown.id.get(),
+    });
+    // A recording uploaded meanwhile goes to the top, not into page two.
+    f.recording(ada.id, "Call uploaded meanwhile").await;
+    let second = f
+        .store
+        .recordings_of(
+            ada.id,
+            &Listing {
+                search: None,
+                after,
+            },
+        )
+        .await
+        .unwrap();
+    let titles: Vec<_> = second.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles, ["Call 3", "Call 2", "Call 1"]);
+
+    // Search by title, whatever the case; `%` and `_` are letters.
+    let found = f
+        .store
+        .recordings_of(
+            ada.id,
+            &Listing {
+                search: search("call 1"),
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut titles: Vec<_> = found.iter().map(|r| r.title.clone()).collect();
+    titles.sort();
+    let mut expected = vec!["Call 1".to_string()];
+    expected.extend((10..=19).map(|n| format!("Call {n}")));
+    expected.sort();
+    assert_eq!(titles, expected, "only Ada's");
+    let none = f
+        .store
+        .recordings_of(
+            ada.id,
+            &Listing {
+                search: search("call%"),
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    // Shares: by title, by its recording's title, by a current recipient.
+    let share = f.share_to(ada.id, 2).await;
+    assert!(f.store.create_missing_links(ada.id, share).await.unwrap());
+    f.store
+        .add_recipient(
+            ada.id,
+            share,
+            &name("Quinn Byer"),
+            &email("quinn@acme.example"),
+            500,
+        )
+        .await
+        .unwrap();
+    let other = f.share_to(ada.id, 1).await;
+    assert!(f.store.create_missing_links(ada.id, other).await.unwrap());
+    for (text, expected) in [
+        ("QUINN", vec![share]),
+        ("acme.example", vec![share]),
+        ("call", vec![other, share]),
+        ("nobody", vec![]),
+    ] {
+        let listed = f
+            .store
+            .sent_shares(
+                ada.id,
+                &Listing {
+                    search: search(text),
+                    after: None,
+                },
+            )
+            .await
+            .unwrap();
+        let ids: Vec<_> = listed.iter().map(|s| s.id).collect();
+        assert_eq!(ids, expected, "{text}");
+    }
+    let removed = f
+        .store
+        .share_activity(ada.id, share)
+        .await
+        .unwrap()
+        .unwrap();
+    let quinn = removed
+        .iter()
+        .find(|r| r.recipient.name == "Quinn Byer")
+        .unwrap()
+        .recipient
+        .id;
+    f.store.remove_recipient(ada.id, quinn).await.unwrap();
+    let listed = f
+        .store
+        .sent_shares(
+            ada.id,
+            &Listing {
+                search: search("quinn"),
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "a removed recipient is not searched");
+    assert_eq!(
+        f.store
+            .sent_share(ada.id, share)
+            .await
+            .unwrap()
+            .unwrap()
+            .recipients,
+        2
+    );
+    assert_eq!(f.store.sent_share(bob.id, share).await.unwrap(), None);
 }

@@ -19,6 +19,8 @@ pub enum Field {
     Recipients,
     // Signing in.
     Password,
+    // The search box of a list.
+    Search,
     // The Settings page.
     RepName,
     TimeZone,

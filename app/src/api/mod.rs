@@ -95,6 +95,36 @@ pub mod ssr {
         pub can_email: bool,
     }
 
+    /// The page of a list asked for: `search` as typed, `after` from the
+    /// previous page's cursor (a cursor that cannot be ours is the first page).
+    pub fn listing(
+        search: Option<String>,
+        after: Option<String>,
+    ) -> Result<crate::domain::Listing, ApiError> {
+        use crate::domain::{Listing, PageCursor, Search};
+        let search = Search::parse(search.as_deref().unwrap_or_default())
+            .map_err(|e| ApiError::invalid(super::Field::Search, e))?;
+        let after = after.as_deref().and_then(PageCursor::parse);
+        Ok(Listing { search, after })
+    }
+
+    /// A page of `rows` (the store gives one row more than a page when
+    /// there is a next page), each shown by `show`; `cursor` names a row.
+    pub fn page<R, T>(
+        mut rows: Vec<R>,
+        cursor: impl Fn(&R) -> crate::domain::PageCursor,
+        show: impl Fn(&R) -> T,
+    ) -> crate::views::Page<T> {
+        let more = rows.len() > crate::domain::PAGE_SIZE;
+        rows.truncate(crate::domain::PAGE_SIZE);
+        crate::views::Page {
+            items: rows.iter().map(show).collect(),
+            next: more
+                .then(|| rows.last().map(|row| cursor(row).to_string()))
+                .flatten(),
+        }
+    }
+
     /// Refuses what needs email when the server has none set up.
     pub fn email_set_up(field: super::Field) -> Result<(), ApiError> {
         if context::<Setup>()?.can_email {

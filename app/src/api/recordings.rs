@@ -3,17 +3,33 @@
 use leptos::prelude::*;
 
 use super::ApiError;
-use crate::{domain::RecordingId, views::RecordingSummary};
+use crate::{
+    domain::RecordingId,
+    views::{Page, RecordingSummary},
+};
 
-/// Every recording the rep owns, newest first.
+/// A page of the rep's recordings, newest first, after the cursor `after`;
+/// with `search`, only those whose title has it.
 #[server(endpoint = "recordings/list")]
-pub async fn list_recordings() -> Result<Vec<RecordingSummary>, ApiError> {
-    use super::ssr::{Ctx, answer};
+pub async fn list_recordings(
+    search: Option<String>,
+    after: Option<String>,
+) -> Result<Page<RecordingSummary>, ApiError> {
+    use super::ssr::{Ctx, answer, listing, page};
+    use crate::domain::PageCursor;
 
     answer(async move {
+        let listing = listing(search, after)?;
         let ctx = Ctx::load().await?;
-        let recordings = ctx.store.recordings_of(ctx.rep.id).await?;
-        Ok(recordings.iter().map(|r| ctx.summary(r)).collect())
+        let recordings = ctx.store.recordings_of(ctx.rep.id, &listing).await?;
+        Ok(page(
+            recordings,
+            |r| PageCursor {
+                at_ms: r.created_at.as_millisecond(),
+                id: r.id.get(),
+            },
+            |r| ctx.summary(r),
+        ))
     })
     .await
 }

@@ -7,18 +7,32 @@ use leptos::server_fn::codec::Json;
 use super::ApiError;
 use crate::{
     domain::{RecipientId, ShareId},
-    views::{SentShareView, ShareActivityView},
+    views::{Page, SentShareView, ShareActivityView},
 };
 
-/// The rep's sent shares, newest first.
+/// A page of the rep's sent shares, newest first, after the cursor
+/// `after`; with `search`, only those whose title, recording or a current
+/// recipient's name or email has it.
 #[server(endpoint = "shares/list", input = Json)]
-pub async fn list_shares() -> Result<Vec<SentShareView>, ApiError> {
-    use super::ssr::{Ctx, answer};
+pub async fn list_shares(
+    search: Option<String>,
+    after: Option<String>,
+) -> Result<Page<SentShareView>, ApiError> {
+    use super::ssr::{Ctx, answer, listing, page};
+    use crate::domain::PageCursor;
 
     answer(async move {
+        let listing = listing(search, after)?;
         let ctx = Ctx::load().await?;
-        let shares = ctx.store.sent_shares(ctx.rep.id, None).await?;
-        Ok(shares.iter().map(|s| ssr::sent_share(&ctx, s)).collect())
+        let shares = ctx.store.sent_shares(ctx.rep.id, &listing).await?;
+        Ok(page(
+            shares,
+            |s| PageCursor {
+                at_ms: s.sent_at.map_or(0, |t| t.as_millisecond()),
+                id: s.id.get(),
+            },
+            |s| ssr::sent_share(&ctx, s),
+        ))
     })
     .await
 }
@@ -164,9 +178,8 @@ mod ssr {
     pub async fn activity(ctx: &Ctx, share_id: ShareId) -> Result<ShareActivityView, ApiError> {
         let summary = ctx
             .store
-            .sent_shares(ctx.rep.id, Some(share_id))
+            .sent_share(ctx.rep.id, share_id)
             .await?
-            .pop()
             .ok_or(ApiError::NotFound)?;
         let recipients = found(ctx.store.share_activity(ctx.rep.id, share_id).await)?;
         let duration_ms = summary.recording_duration_ms;

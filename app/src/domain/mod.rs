@@ -6,6 +6,7 @@
 mod comment;
 mod expiration;
 mod ids;
+mod listing;
 mod password;
 mod recipient;
 mod recording;
@@ -15,6 +16,7 @@ mod zone;
 pub use comment::*;
 pub use expiration::*;
 pub use ids::*;
+pub use listing::*;
 pub use password::*;
 pub use recipient::*;
 pub use recording::*;

@@ -1,5 +1,6 @@
 //! One module per page of the rep's side.
 
+pub mod listing;
 pub mod profile;
 pub mod recording;
 pub mod recordings;

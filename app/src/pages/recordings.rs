@@ -5,9 +5,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::keep_fresh;
+use super::{
+    keep_fresh,
+    listing::{Pager, SearchBox, list_query},
+};
 use crate::{
-    api::list_recordings,
+    api::{ApiError, list_recordings},
     domain::{MediaState, format_clock},
     share_window::ShareDialog,
     upload::UploadForm,
@@ -16,27 +19,42 @@ use crate::{
 
 #[component]
 pub fn RecordingsPage() -> impl IntoView {
-    let recordings = Resource::new(|| (), |_| list_recordings());
+    let (search, after) = list_query();
+    let recordings = Resource::new(
+        move || (search.get(), after.get()),
+        |(search, after)| list_recordings(search, after),
+    );
     let sharing = RwSignal::new(None::<RecordingSummary>);
     keep_fresh(recordings, move || {
         recordings.with_untracked(|list| {
             list.as_ref()
                 .and_then(|list| list.as_ref().ok())
-                .is_some_and(|list| list.iter().any(|r| r.state.is_processing()))
+                .is_some_and(|page| page.items.iter().any(|r| r.state.is_processing()))
         })
     });
 
     view! {
         <Title text="Recordings" />
         <h1>"Recordings"</h1>
+        <SearchBox path="/recordings" label="Search recordings" list=recordings />
         // Transition keeps the table on screen while it refreshes.
         <Transition fallback=|| view! { <p>"Loading recordings…"</p> }>
             {move || Suspend::new(async move {
                 match recordings.await {
-                    Ok(list) if list.is_empty() => {
+                    Ok(page) if page.items.is_empty() && search.get_untracked().is_some() => {
+                        view! { <p class="empty">"No recording has that in its title."</p> }.into_any()
+                    }
+                    Ok(page) if page.items.is_empty() => {
                         view! { <p class="empty">"No recordings yet. Upload one below."</p> }.into_any()
                     }
-                    Ok(list) => view! { <RecordingTable list sharing /> }.into_any(),
+                    Ok(page) => {
+                        view! {
+                            <RecordingTable list=page.items.clone() sharing />
+                            <Pager path="/recordings" page />
+                        }
+                            .into_any()
+                    }
+                    Err(ApiError::Invalid { .. }) => ().into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}

@@ -7,7 +7,11 @@ use leptos_meta::Title;
 
 use leptos_router::hooks::use_query_map;
 
-use super::{keep_fresh, share_id};
+use super::{
+    keep_fresh,
+    listing::{Pager, SearchBox, list_query},
+    share_id,
+};
 use crate::{
     api::{
         ApiError, ChangeExpiration, Field, list_shares, resend_email, revoke_links, share_activity,
@@ -18,17 +22,28 @@ use crate::{
 };
 #[component]
 pub fn SharesPage() -> impl IntoView {
-    let shares = Resource::new(|| (), |_| list_shares());
+    let (search, after) = list_query();
+    let shares = Resource::new(
+        move || (search.get(), after.get()),
+        |(search, after)| list_shares(search, after),
+    );
     keep_fresh(shares, || true);
 
     view! {
         <Title text="Shares" />
         <h1>"Shares"</h1>
+        <SearchBox path="/shares" label="Search shares" list=shares />
         // Transition keeps the table on screen while it refreshes.
         <Transition fallback=|| view! { <p>"Loading shares…"</p> }>
             {move || Suspend::new(async move {
                 match shares.await {
-                    Ok(list) if list.is_empty() => {
+                    Ok(page) if page.items.is_empty() && search.get_untracked().is_some() => {
+                        view! {
+                            <p class="empty">"No share has that in its title or recipients."</p>
+                        }
+                            .into_any()
+                    }
+                    Ok(page) if page.items.is_empty() => {
                         view! {
                             <p class="empty">
                                 "Nothing shared yet. Share a recording from "
@@ -37,7 +52,14 @@ pub fn SharesPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(list) => view! { <ShareTable list /> }.into_any(),
+                    Ok(page) => {
+                        view! {
+                            <ShareTable list=page.items.clone() />
+                            <Pager path="/shares" page />
+                        }
+                            .into_any()
+                    }
+                    Err(ApiError::Invalid { .. }) => ().into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}

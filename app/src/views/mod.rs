@@ -11,3 +11,11 @@ pub use profile::*;
 pub use recordings::*;
 pub use sent_shares::*;
 pub use share_window::*;
+
+/// One page of a long list, newest first, and the cursor of the next page
+/// (`?after=…`), if there is one.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}

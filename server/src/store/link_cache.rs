@@ -190,9 +190,10 @@ impl LinkCache {
         if entries.answers.len() >= CAPACITY {
             entries.answers.clear();
         }
-        entries
-            .answers
-            .insert(answer.code.as_str().to_string(), (Instant::now(), answer.clone()));
+        entries.answers.insert(
+            answer.code.as_str().to_string(),
+            (Instant::now(), answer.clone()),
+        );
     }
 
     /// A write that may change answers has committed here: forget them all

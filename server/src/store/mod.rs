@@ -11,7 +11,7 @@ mod sql;
 
 pub use dialect::Dialect;
 pub use sessions::SessionStore;
-pub use sql::SqlStore;
+pub use sql::{SqlStore, hot_queries};
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 

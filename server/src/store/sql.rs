@@ -9,8 +9,8 @@ use std::{collections::HashMap, sync::Arc};
 use app::{
     clock::SharedClock,
     domain::{
-        CommentBody, CommentTime, Expiration, RecipientEmail, RecipientName, RecordingTitle,
-        Watched, ZoneName, merge_watched,
+        CommentBody, CommentTime, Expiration, Listing, PAGE_SIZE, RecipientEmail, RecipientName,
+        RecordingTitle, Search, Watched, ZoneName, merge_watched,
     },
     link::LinkCode,
     store::*,
@@ -42,6 +42,15 @@ const REP_COLUMNS: &str = "id, email, name, time_zone, session_epoch, disabled_a
 const RECORDING_COLUMNS: &str = "rec.id, rec.owner_id, rec.title, rec.created_at_ms, \
      rec.duration_ms, rec.original_key, rec.media_key, rec.content_type, rec.size_bytes, \
      rec.state, rec.progress, rec.failure, rec.poster_key, rec.previews_key, rec.previews";
+/// A sent share as the Shares page lists it, with its counts; the caller
+/// adds the WHERE clause (shares `s`, recordings `rec`).
+const SHARE_SUMMARY: &str = "SELECT s.id, s.recording_id, rec.title AS recording_title, \
+     COALESCE(rec.duration_ms, 0) AS recording_duration_ms, s.title, s.expires_at_ms, \
+     s.time_zone, s.sent_at_ms, \
+     (SELECT COUNT(*) FROM recipients r WHERE r.share_id = s.id AND r.removed_at_ms IS NULL) AS recipients, \
+     (SELECT CAST(COALESCE(SUM(o.open_count), 0) AS BIGINT) FROM opens o \
+      JOIN recipients r ON r.id = o.recipient_id WHERE r.share_id = s.id) AS opens \
+     FROM shares s JOIN recordings rec ON rec.id = s.recording_id";
 /// Every column that names a file of a recording.
 const RECORDING_KEYS: [&str; 4] = ["original_key", "media_key", "poster_key", "previews_key"];
 /// The state of a recipient's latest share email: its job, joined to a
@@ -57,6 +66,102 @@ const LINKS_PER_STATEMENT: usize = 500;
 const VISIT_GAP_MS: i64 = 5 * 60 * 1000;
 /// Visits kept per recipient; the last one takes every later open.
 const MAX_VISITS: i64 = 100;
+
+/// What a link opens, in one statement and one row: every recipient's page
+/// view and every range of their video asks, so no second round trip for
+/// the recording or a row per comment.
+fn linked_share_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, \
+         s.title AS share_title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
+         s.link_preview, {RECORDING_COLUMNS}, {} AS comments_json \
+         FROM links l JOIN recipients r ON r.id = l.recipient_id \
+         JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
+         JOIN recordings rec ON rec.id = s.recording_id AND rec.owner_id = s.sender_id \
+         AND rec.deleted_at_ms IS NULL \
+         WHERE l.code = $1 AND l.revoked_at_ms IS NULL AND r.removed_at_ms IS NULL",
+        dialect.comments_json("s.id")
+    )
+}
+
+/// A page of an owner's recordings ($1), after the cursor ($2, $3), those
+/// matching a search ($4): keyset paging on the (owner_id, created_at_ms,
+/// id) index, so a later page costs what the first one does.
+fn recordings_page_sql() -> String {
+    format!(
+        "SELECT {RECORDING_COLUMNS} FROM recordings rec \
+         WHERE rec.owner_id = $1 AND rec.deleted_at_ms IS NULL \
+         AND (CAST($2 AS BIGINT) IS NULL OR rec.created_at_ms < $2 \
+              OR (rec.created_at_ms = $2 AND rec.id < $3)) \
+         AND (CAST($4 AS TEXT) IS NULL OR LOWER(rec.title) LIKE $4 ESCAPE '\\') \
+         ORDER BY rec.created_at_ms DESC, rec.id DESC LIMIT {}",
+        PAGE_SIZE + 1
+    )
+}
+
+/// A page of a sender's sent shares, as [`recordings_page_sql`], on the
+/// (sender_id, sent_at_ms, id) index; a search matches the share's or its
+/// recording's title, or a current recipient's name or email.
+fn sent_shares_page_sql() -> String {
+    format!(
+        "{SHARE_SUMMARY} WHERE s.sender_id = $1 AND s.sent_at_ms IS NOT NULL \
+         AND (CAST($2 AS BIGINT) IS NULL OR s.sent_at_ms < $2 \
+              OR (s.sent_at_ms = $2 AND s.id < $3)) \
+         AND (CAST($4 AS TEXT) IS NULL OR LOWER(s.title) LIKE $4 ESCAPE '\\' \
+              OR LOWER(rec.title) LIKE $4 ESCAPE '\\' \
+              OR EXISTS (SELECT 1 FROM recipients r WHERE r.share_id = s.id \
+                 AND r.removed_at_ms IS NULL AND (LOWER(r.name) LIKE $4 ESCAPE '\\' \
+                 OR LOWER(r.email) LIKE $4 ESCAPE '\\'))) \
+         ORDER BY s.sent_at_ms DESC, s.id DESC LIMIT {}",
+        PAGE_SIZE + 1
+    )
+}
+
+/// One sent share ($1) of a sender ($2), as the list shows it.
+fn sent_share_sql() -> String {
+    format!("{SHARE_SUMMARY} WHERE s.id = $1 AND s.sender_id = $2 AND s.sent_at_ms IS NOT NULL")
+}
+
+/// Each current recipient of a share ($1) with their link, latest share
+/// email and opens.
+fn share_activity_sql() -> String {
+    format!(
+        "SELECT r.id, r.name, r.email, r.watched, l.code, l.revoked_at_ms, \
+         j.status, j.attempts, j.last_error, \
+         (SELECT CAST(COALESCE(SUM(op.open_count), 0) AS BIGINT) FROM opens op \
+          WHERE op.recipient_id = r.id) AS opens, \
+         (SELECT MIN(op.opened_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS first_open_ms, \
+         (SELECT MAX(op.last_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS last_open_ms \
+         FROM recipients r LEFT JOIN links l ON l.recipient_id = r.id \
+         {LATEST_SHARE_EMAIL} \
+         WHERE r.share_id = $1 AND r.removed_at_ms IS NULL ORDER BY r.id"
+    )
+}
+
+/// The current recipients of a share ($1), counted before one is added.
+const CURRENT_RECIPIENTS_SQL: &str =
+    "SELECT COUNT(*) FROM recipients WHERE share_id = $1 AND removed_at_ms IS NULL";
+/// A recipient's ($1) latest visit, and how many they made.
+const LATEST_VISIT_SQL: &str = "SELECT id, last_at_ms, (SELECT COUNT(*) FROM opens WHERE recipient_id = $1) \
+     FROM opens WHERE recipient_id = $1 ORDER BY last_at_ms DESC, id DESC LIMIT 1";
+
+/// The queries behind every link open, report, list page and share's
+/// activity, by name: none may read a whole table, however large the
+/// database grows (a test checks their plans).
+pub fn hot_queries(dialect: Dialect) -> Vec<(&'static str, String)> {
+    vec![
+        ("link open", linked_share_sql(dialect)),
+        ("recordings page", recordings_page_sql()),
+        ("shares page", sent_shares_page_sql()),
+        ("one sent share", sent_share_sql()),
+        ("share activity", share_activity_sql()),
+        (
+            "recipients before adding one",
+            CURRENT_RECIPIENTS_SQL.to_string(),
+        ),
+        ("latest visit of an open", LATEST_VISIT_SQL.to_string()),
+    ]
+}
 
 impl SqlStore {
     pub fn new(pool: AnyPool, dialect: Dialect, clock: SharedClock, links: LinkCache) -> Self {
@@ -85,24 +190,11 @@ impl SqlStore {
 
     /// What the link opens, from the database.
     async fn load_linked_share(&self, code: &LinkCode) -> StoreResult<Option<LinkedShare>> {
-        // One statement, one row: every recipient's page view and every
-        // range of their video asks, so no second round trip for the
-        // recording or a row per comment.
-        let Some(row) = sqlx::query(&format!(
-            "SELECT l.code, r.id AS recipient_id, r.name AS recipient_name, s.id AS share_id, \
-             s.title AS share_title, rep.name AS sender_name, s.expires_at_ms, s.time_zone, \
-             s.link_preview, {RECORDING_COLUMNS}, {} AS comments_json \
-             FROM links l JOIN recipients r ON r.id = l.recipient_id \
-             JOIN shares s ON s.id = r.share_id JOIN reps rep ON rep.id = s.sender_id \
-             JOIN recordings rec ON rec.id = s.recording_id AND rec.owner_id = s.sender_id \
-             AND rec.deleted_at_ms IS NULL \
-             WHERE l.code = $1 AND l.revoked_at_ms IS NULL AND r.removed_at_ms IS NULL",
-            self.dialect.comments_json("s.id")
-        ))
-        .bind(code.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
+        let Some(row) = sqlx::query(&linked_share_sql(self.dialect))
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
         else {
             return Ok(None);
         };
@@ -120,7 +212,6 @@ impl SqlStore {
             recording: recording_from(&row)?,
         }))
     }
-
 
     fn now_ms(&self) -> i64 {
         self.clock.now().as_millisecond()
@@ -555,16 +646,15 @@ impl Store for SqlStore {
         Ok(true)
     }
 
-    async fn recordings_of(&self, owner: RepId) -> StoreResult<Vec<Recording>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings rec \
-             WHERE rec.owner_id = $1 AND rec.deleted_at_ms IS NULL \
-             ORDER BY rec.created_at_ms DESC, rec.id DESC"
-        ))
-        .bind(owner.get())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
+    async fn recordings_of(&self, owner: RepId, listing: &Listing) -> StoreResult<Vec<Recording>> {
+        let rows = sqlx::query(&recordings_page_sql())
+            .bind(owner.get())
+            .bind(listing.after.map(|c| c.at_ms))
+            .bind(listing.after.map(|c| c.id))
+            .bind(listing.search.as_ref().map(Search::like_pattern))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
         rows.iter().map(recording_from).collect()
     }
 
@@ -895,13 +985,11 @@ impl Store for SqlStore {
         if !self.lock_own_share(&mut tx, sender, share).await? {
             return Ok(Addition::NotFound);
         }
-        let current: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM recipients WHERE share_id = $1 AND removed_at_ms IS NULL",
-        )
-        .bind(share.get())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
+        let current: i64 = sqlx::query_scalar(CURRENT_RECIPIENTS_SQL)
+            .bind(share.get())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
         if current >= i64::try_from(limit).unwrap_or(i64::MAX) {
             return Ok(Addition::Full);
         }
@@ -1060,14 +1148,11 @@ impl Store for SqlStore {
         .map_err(backend)?;
         // An open soon after the last one is the same visit; past the
         // recipient's most visits, the last visit takes every later open.
-        let latest: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, last_at_ms, (SELECT COUNT(*) FROM opens WHERE recipient_id = $1) \
-             FROM opens WHERE recipient_id = $1 ORDER BY last_at_ms DESC, id DESC LIMIT 1",
-        )
-        .bind(open.recipient_id.get())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
+        let latest: Option<(i64, i64, i64)> = sqlx::query_as(LATEST_VISIT_SQL)
+            .bind(open.recipient_id.get())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
         let open_id: i64 = match latest {
             Some((visit, last_at, visits))
                 if now - last_at <= VISIT_GAP_MS || visits >= MAX_VISITS =>
@@ -1125,26 +1210,27 @@ impl Store for SqlStore {
     async fn sent_shares(
         &self,
         sender: RepId,
-        only: Option<ShareId>,
+        listing: &Listing,
     ) -> StoreResult<Vec<ShareSummary>> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.recording_id, rec.title AS recording_title, \
-             COALESCE(rec.duration_ms, 0) AS recording_duration_ms, s.title, s.expires_at_ms, \
-             s.time_zone, s.sent_at_ms, \
-             (SELECT COUNT(*) FROM recipients r WHERE r.share_id = s.id AND r.removed_at_ms IS NULL) AS recipients, \
-             (SELECT CAST(COALESCE(SUM(o.open_count), 0) AS BIGINT) FROM opens o \
-              JOIN recipients r ON r.id = o.recipient_id \
-              WHERE r.share_id = s.id) AS opens \
-             FROM shares s JOIN recordings rec ON rec.id = s.recording_id \
-             WHERE s.sender_id = $1 AND s.sent_at_ms IS NOT NULL AND (CAST($2 AS BIGINT) IS NULL OR s.id = $2) \
-             ORDER BY s.sent_at_ms DESC, s.id DESC",
-        )
-        .bind(sender.get())
-        .bind(only.map(ShareId::get))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
+        let rows = sqlx::query(&sent_shares_page_sql())
+            .bind(sender.get())
+            .bind(listing.after.map(|c| c.at_ms))
+            .bind(listing.after.map(|c| c.id))
+            .bind(listing.search.as_ref().map(Search::like_pattern))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(rows.iter().map(share_summary_from).collect())
+    }
+
+    async fn sent_share(&self, sender: RepId, id: ShareId) -> StoreResult<Option<ShareSummary>> {
+        let row = sqlx::query(&sent_share_sql())
+            .bind(id.get())
+            .bind(sender.get())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.as_ref().map(share_summary_from))
     }
 
     async fn share_activity(
@@ -1163,21 +1249,11 @@ impl Store for SqlStore {
         if owned.is_none() {
             return Ok(None);
         }
-        let rows = sqlx::query(&format!(
-            "SELECT r.id, r.name, r.email, r.watched, l.code, l.revoked_at_ms, \
-             j.status, j.attempts, j.last_error, \
-             (SELECT CAST(COALESCE(SUM(op.open_count), 0) AS BIGINT) FROM opens op \
-              WHERE op.recipient_id = r.id) AS opens, \
-             (SELECT MIN(op.opened_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS first_open_ms, \
-             (SELECT MAX(op.last_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS last_open_ms \
-             FROM recipients r LEFT JOIN links l ON l.recipient_id = r.id \
-             {LATEST_SHARE_EMAIL} \
-             WHERE r.share_id = $1 AND r.removed_at_ms IS NULL ORDER BY r.id"
-        ))
-        .bind(share.get())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(backend)?;
+        let rows = sqlx::query(&share_activity_sql())
+            .bind(share.get())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
         rows.iter()
             .map(recipient_activity_from)
             .collect::<StoreResult<Vec<_>>>()
