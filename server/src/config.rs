@@ -32,6 +32,9 @@ pub struct Config {
     pub media_dir: PathBuf,
     /// `s3://bucket/prefix`: recordings in S3-compatible object storage.
     pub media_url: Option<Url>,
+    /// Players fetch a bucket's media straight from the bucket, by a
+    /// short-lived presigned URL.
+    pub media_redirect: bool,
     pub site_addr: SocketAddr,
     /// Where cargo-leptos put the compiled site (`/pkg/…`, favicon).
     pub site_root: PathBuf,
@@ -70,6 +73,7 @@ impl std::fmt::Debug for Config {
             .field("mail_from", &self.mail_from.to_string())
             .field("media_dir", &self.media_dir)
             .field("media_url", &self.media_url.as_ref().map(redacted))
+            .field("media_redirect", &self.media_redirect)
             .field("site_addr", &self.site_addr)
             .field("site_root", &self.site_root)
             .field("production", &self.production)
@@ -152,6 +156,13 @@ pub const KEYS: &[Key] = &[
         default: None,
         default_words: Some("unset"),
         help: "s3://bucket/prefix: recordings in S3-compatible storage, with the usual AWS_* variables",
+    },
+    Key {
+        env: "MEDIA_REDIRECT",
+        file: "media_redirect",
+        default: Some("false"),
+        default_words: None,
+        help: "with MEDIA_URL: send players to the bucket by a presigned URL (60 s) instead of relaying the bytes",
     },
     Key {
         env: "LEPTOS_SITE_ADDR",
@@ -390,6 +401,7 @@ impl Config {
             })?,
             media_dir: source.require("MEDIA_DIR", parse_dir)?,
             media_url: source.optional("MEDIA_URL", parse_media_url)?,
+            media_redirect: source.require("MEDIA_REDIRECT", parse_bool)?,
             site_addr: source.require("LEPTOS_SITE_ADDR", |v| {
                 v.parse::<SocketAddr>()
                     .map_err(|_| "expected IP:PORT, e.g. 127.0.0.1:3000".to_string())

@@ -8,6 +8,7 @@ use std::{process::Stdio, time::Duration};
 
 use common::{DEMO, TestApp, api::*, spawn_app_with};
 use reqwest::StatusCode;
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const BUCKET: &str = "recordings";
@@ -85,15 +86,21 @@ impl S3Server {
 }
 
 async fn spawn_on(s3: &S3Server) -> TestApp {
-    spawn_app_with(&[
-        ("MEDIA_URL", &format!("s3://{BUCKET}/team-a")),
+    spawn_on_with(s3, &[]).await
+}
+
+async fn spawn_on_with(s3: &S3Server, extra: &[(&str, &str)]) -> TestApp {
+    let media_url = format!("s3://{BUCKET}/team-a");
+    let mut env = vec![
+        ("MEDIA_URL", media_url.as_str()),
         ("AWS_ENDPOINT", &s3.url),
         ("AWS_ALLOW_HTTP", "true"),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
         ("AWS_REGION", "us-east-1"),
-    ])
-    .await
+    ];
+    env.extend_from_slice(extra);
+    spawn_app_with(&env).await
 }
 
 async fn get_range(app: &TestApp, path: &str, range: &str) -> reqwest::Response {
@@ -214,4 +221,76 @@ async fn a_large_upload_goes_up_in_parts_and_comes_back_whole() {
         .await
         .unwrap();
     assert_eq!(whole.bytes().await.unwrap().len(), file.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_media_redirect_players_fetch_the_bytes_from_the_bucket_after_the_link_check() {
+    let s3 = S3Server::start().await;
+    let app = spawn_on_with(&s3, &[("MEDIA_REDIRECT", "true")]).await;
+    let (share, paths) = shared_with(&app, &["Pat"]).await;
+    let video = format!("{}/video", paths[0]);
+    let player = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let answer = player.get(app.url(&video)).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    let location = answer.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&s3.url), "{location}");
+    assert!(
+        location.contains("X-Amz-Signature="),
+        "presigned: {location}"
+    );
+    assert!(location.contains("X-Amz-Expires=60"), "{location}");
+    assert_eq!(
+        answer.bytes().await.unwrap().len(),
+        0,
+        "no bytes through the server"
+    );
+
+    // The bucket answers the player, ranges too.
+    let whole = player.get(&location).send().await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), DEMO);
+    let range = player
+        .get(&location)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(range.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(range.bytes().await.unwrap().as_ref(), &DEMO[100..200]);
+
+    // The link is still checked first: revoked, no redirect.
+    ok(
+        &app,
+        "shares/revoke",
+        json!({ "share_id": share_id(&share), "recipient_id": null }),
+    )
+    .await;
+    let refused = player.get(app.url(&video)).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert!(refused.headers().get("location").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn media_redirect_without_a_bucket_is_refused_at_start() {
+    let sandbox = common::Sandbox::new();
+    let mut env = sandbox.env();
+    env.insert("MEDIA_REDIRECT".into(), "true".into());
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env_clear()
+        .envs(&env)
+        .env("PATH", std::env::var("PATH").unwrap())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("MEDIA_REDIRECT=true needs MEDIA_URL"),
+        "{stderr}"
+    );
 }

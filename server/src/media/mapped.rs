@@ -106,7 +106,7 @@ impl Drop for Piece {
 fn page_size() -> usize {
     use std::sync::OnceLock;
     static PAGE: OnceLock<usize> = OnceLock::new();
-    *PAGE.get_or_init(|| rustix::param::page_size())
+    *PAGE.get_or_init(rustix::param::page_size)
 }
 
 #[cfg(test)]

@@ -129,7 +129,11 @@ pub fn open(config: &crate::config::Config) -> anyhow::Result<MediaStore> {
     let bucket = match &config.media_url {
         Some(url) => Some(
             Bucket::from_url(url)
-                .map_err(|e| anyhow::anyhow!("cannot use MEDIA_URL {url}: {e}"))?,
+                .map_err(|e| anyhow::anyhow!("cannot use MEDIA_URL {url}: {e}"))?
+                .redirecting(config.media_redirect),
+        ),
+        None if config.media_redirect => anyhow::bail!(
+            "MEDIA_REDIRECT=true needs MEDIA_URL: only a bucket can take players' requests"
         ),
         None => None,
     };
@@ -432,9 +436,11 @@ impl MediaStore {
                     .await
             }
         };
+        // A redirect to a bucket says itself how long it may be kept.
         response
             .headers_mut()
-            .insert(http::header::CACHE_CONTROL, cache_control);
+            .entry(http::header::CACHE_CONTROL)
+            .or_insert(cache_control);
         response
     }
 
@@ -479,7 +485,7 @@ impl MediaStore {
         let size = map.as_ref().map_or(0, |map| map.len() as u64);
         let part = match ranges::plan(request.headers(), key, size) {
             Ok(part) => part,
-            Err(answered) => return answered,
+            Err(answered) => return *answered,
         };
         let body = match map {
             Some(map) if !part.sends_nothing(request.method()) => {

@@ -14,7 +14,9 @@ use axum::{
 use futures::StreamExt;
 use http::{Method, StatusCode, header};
 use object_store::{
-    GetOptions, GetRange, ObjectStore, WriteMultipart, aws::AmazonS3Builder, path::Path,
+    GetOptions, GetRange, ObjectStore, WriteMultipart,
+    aws::{AmazonS3, AmazonS3Builder},
+    path::Path,
 };
 use tokio::io::AsyncReadExt;
 use url::Url;
@@ -24,11 +26,18 @@ const PART_BYTES: usize = 8 * 1024 * 1024;
 /// Parts in flight at once while uploading.
 const PARTS_IN_FLIGHT: usize = 4;
 
+/// How long a presigned media URL works (`MEDIA_REDIRECT`): long enough to
+/// start playing, short enough that a revoked link is soon refused.
+const PRESIGNED_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct Bucket {
     store: Arc<dyn ObjectStore>,
+    /// The same store, to sign URLs with.
+    s3: Arc<AmazonS3>,
     prefix: Path,
     url: String,
+    redirect: bool,
 }
 
 impl std::fmt::Debug for Bucket {
@@ -52,12 +61,53 @@ impl Bucket {
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or_else(|| anyhow::anyhow!("the URL names no bucket"))?;
-        let store = AmazonS3Builder::from_env().with_bucket_name(name).build()?;
+        let s3 = Arc::new(AmazonS3Builder::from_env().with_bucket_name(name).build()?);
         Ok(Self {
-            store: Arc::new(store),
+            store: s3.clone(),
+            s3,
             prefix: Path::from(url.path().trim_matches('/')),
             url: url.to_string(),
+            redirect: false,
         })
+    }
+
+    /// With `on`, media requests are answered with a redirect to the bucket.
+    pub fn redirecting(self, on: bool) -> Self {
+        Self {
+            redirect: on,
+            ..self
+        }
+    }
+
+    /// `307` to a presigned URL of the object: the player fetches (and
+    /// seeks) from the bucket itself, which answers ranges.
+    async fn redirect_to(&self, key: &str) -> Response {
+        use object_store::signer::Signer;
+        match self
+            .s3
+            .signed_url(Method::GET, &self.path(key), PRESIGNED_FOR)
+            .await
+        {
+            Ok(url) => match http::HeaderValue::from_str(url.as_str()) {
+                Ok(location) => (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [
+                        (header::LOCATION, location),
+                        // A presigned URL is for this request only.
+                        (
+                            header::CACHE_CONTROL,
+                            http::HeaderValue::from_static("no-store"),
+                        ),
+                    ],
+                )
+                    .into_response(),
+                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            },
+            Err(error) => {
+                tracing::error!(%error, "could not sign a media URL");
+                StatusCode::BAD_GATEWAY.into_response()
+            }
+        }
     }
 
     fn path(&self, key: &str) -> Path {
@@ -136,10 +186,13 @@ impl Bucket {
         method: &Method,
         headers: &http::HeaderMap,
     ) -> Response {
+        if self.redirect {
+            return self.redirect_to(&file.key).await;
+        }
         let size = u64::try_from(file.size_bytes).unwrap_or(0);
         let part = match super::ranges::plan(headers, &file.key, size) {
             Ok(part) => part,
-            Err(answered) => return answered,
+            Err(answered) => return *answered,
         };
         let body = if part.sends_nothing(method) {
             Body::empty()

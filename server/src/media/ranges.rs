@@ -24,7 +24,7 @@ pub struct Part {
 
 /// The answer to `headers` for the file stored under `key`: the part to
 /// send, or a complete response without a body (`304`, `416`).
-pub fn plan(headers: &HeaderMap, key: &str, size: u64) -> Result<Part, Response> {
+pub fn plan(headers: &HeaderMap, key: &str, size: u64) -> Result<Part, Box<Response>> {
     let etag = entity_tag(key, size);
     if headers
         .get(header::IF_NONE_MATCH)
@@ -32,7 +32,7 @@ pub fn plan(headers: &HeaderMap, key: &str, size: u64) -> Result<Part, Response>
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         response.headers_mut().insert(header::ETAG, etag);
-        return Err(response);
+        return Err(Box::new(response));
     }
     // A range is for the version the client has: with `If-Range` naming
     // another, the whole file is the answer.
@@ -66,7 +66,7 @@ pub fn plan(headers: &HeaderMap, key: &str, size: u64) -> Result<Part, Response>
             if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
                 headers.insert(header::CONTENT_RANGE, value);
             }
-            Err(response)
+            Err(Box::new(response))
         }
     }
 }
@@ -192,7 +192,10 @@ mod tests {
         .unwrap();
         assert_eq!((same.start, same.end, same.partial), (10, 20, true));
         let stale = plan(
-            &headers(&[(header::RANGE, "bytes=10-19"), (header::IF_RANGE, "\"old\"")]),
+            &headers(&[
+                (header::RANGE, "bytes=10-19"),
+                (header::IF_RANGE, "\"old\""),
+            ]),
             "a.mp4",
             100,
         )
