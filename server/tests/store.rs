@@ -1049,7 +1049,12 @@ async fn long_lists_come_in_pages_that_rows_added_meanwhile_do_not_shift_and_sea
         )
         .await
         .unwrap();
-    let other = f.share_to(ada.id, 1).await;
+    let other_call = f.recording(ada.id, "Other call").await;
+    let other = f.draft(ada.id, other_call.id).await;
+    f.store
+        .add_recipient(ada.id, other, &name("Ola"), &email("ola@example.com"), 500)
+        .await
+        .unwrap();
     assert!(f.store.create_missing_links(ada.id, other).await.unwrap());
     for (text, expected) in [
         ("QUINN", vec![share]),
