@@ -126,20 +126,28 @@ class Api:
             sys.exit(f"{endpoint} answered {response.status}: {data[:300]!r}")
         return json.loads(data)
 
-    def recording_id(self, title):
-        return next(r["id"] for r in self.call("recordings/list", {}) if r["title"] == title)
-
-    def recording(self, recording_id):
-        """The recording as the rep's pages get it (a form post: the
-        recordings' server functions take URL-encoded input)."""
-        self.conn.request("POST", "/api/recordings/get", urllib.parse.urlencode({"id": recording_id}),
+    def form(self, endpoint, fields):
+        """A server function that takes form encoding (the recordings' ones)."""
+        self.conn.request("POST", f"/api/{endpoint}", urllib.parse.urlencode(fields),
                           {"content-type": "application/x-www-form-urlencoded",
                            "cookie": self.cookie})
         response = self.conn.getresponse()
         data = response.read()
         if response.status != 200:
-            sys.exit(f"recordings/get answered {response.status}: {data[:300]!r}")
+            sys.exit(f"{endpoint} answered {response.status}: {data[:300]!r}")
         return json.loads(data)
+
+    def recordings(self, search=""):
+        """The first page of the rep's recordings (with `search`, those with it)."""
+        return self.form("recordings/list", {"search": search})["items"]
+
+    def recording_id(self, title):
+        return next(r["id"] for r in self.recordings(title) if r["title"] == title)
+
+    def recording(self, recording_id):
+        """The recording as the rep's pages get it (a form post: the
+        recordings' server functions take URL-encoded input)."""
+        return self.form("recordings/get", {"id": recording_id})
 
     def wait_processed(self, recording_id, timeout=3600, previews=False):
         """Waits until the recording is ready (and has its timeline previews,
@@ -156,7 +164,7 @@ class Api:
         sys.exit(f"recording {recording_id} was not processed in {timeout} s")
 
     def wait_all_processed(self):
-        for recording in self.call("recordings/list", {}):
+        for recording in self.recordings():
             self.wait_processed(recording["id"], previews=True)
 
     def share_link(self, recording_id, comments=0):

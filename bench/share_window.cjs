@@ -3,13 +3,43 @@
 // details page (from navigation until the app has hydrated), from the
 // performance marks the app leaves: "share-window-ready", "app-hydrated".
 //   node bench/share_window.cjs BASE_URL RECORDING_ID RUNS
-// Prints {"share": [ms…], "details": [ms…]} as the last line.
+// Also loads /recordings once with an empty cache and adds up, from the
+// network log, the wasm and JS bytes it transferred (as served: compressed).
+// Prints {"share": [ms…], "details": [ms…], "firstLoad": {…}} as the last line.
 const path = require('path');
 const { chromium } = require(path.join(__dirname, '..', 'end2end', 'node_modules', '@playwright/test'));
 
 const [baseURL, recordingId, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg);
 const password = process.env.DEMO_PASSWORD || 'bench password 1';
+
+// The rep's first page in a fresh browser profile (signed in, nothing
+// cached): every script and WebAssembly response until the app hydrated.
+async function measureFirstLoad(browser, signedIn) {
+  const context = await browser.newContext({ baseURL, storageState: await signedIn.storageState() });
+  try {
+    const page = await context.newPage();
+    const responses = [];
+    page.on('response', (response) => {
+      if (/\.(js|wasm)(\?|$)/.test(new URL(response.url()).pathname)) responses.push(response);
+    });
+    await page.goto('/recordings');
+    await page.waitForFunction(() => performance.getEntriesByName('app-hydrated').length > 0);
+    await page.waitForLoadState('networkidle');
+    const files = [];
+    for (const response of responses) {
+      const sizes = await response.request().sizes();
+      files.push({
+        path: new URL(response.url()).pathname,
+        bytes: sizes.responseBodySize,
+        encoding: (await response.allHeaders())['content-encoding'] || 'identity',
+      });
+    }
+    return { bytes: files.reduce((sum, f) => sum + f.bytes, 0), files };
+  } finally {
+    await context.close();
+  }
+}
 
 (async () => {
   const browser = await chromium.launch({
@@ -24,6 +54,8 @@ const password = process.env.DEMO_PASSWORD || 'bench password 1';
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('**/recordings');
+
+    const firstLoad = await measureFirstLoad(browser, page.context());
 
     const details = [];
     for (let i = 0; i < runs; i++) {
@@ -50,7 +82,7 @@ const password = process.env.DEMO_PASSWORD || 'bench password 1';
       await page.keyboard.press('Escape');
       await page.waitForFunction(() => !document.querySelector('dialog.share-dialog').open);
     }
-    console.log(JSON.stringify({ share, details }));
+    console.log(JSON.stringify({ share, details, firstLoad }));
   } finally {
     await browser.close();
   }
