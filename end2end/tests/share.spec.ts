@@ -220,11 +220,12 @@ test('removing a recipient revokes their link; an expired link says so', async (
   expect(await removed.text()).toContain('This link is not available');
   expect((await request.get(di)).status()).toBe(200);
 
-  // A custom end date that has passed (the window refuses one, so set it in
-  // the database, for this share only).
+  // A last day that has passed: the window refuses one, the Shares page's
+  // Change expiration takes it (its form post, for this share only).
   const code = di.split('/').pop();
-  sql(`UPDATE shares SET expiry_preset = 'custom', start_date = '2020-01-01', end_date = '2020-01-31', expires_at_ms = 1580515200000
-       WHERE id = (SELECT r.share_id FROM recipients r JOIN links l ON l.recipient_id = r.id WHERE l.code = '${code}')`);
+  const [[shareId]] = sql(`SELECT r.share_id FROM recipients r JOIN links l ON l.recipient_id = r.id WHERE l.code = '${code}'`);
+  const changed = await request.post('/api/shares/expiration', { form: { share_id: String(shareId), end_date: '2020-01-31' } });
+  expect(changed.status(), await changed.text()).toBe(200);
   const expired = await request.get(di);
   expect(expired.status()).toBe(410);
   const text = await expired.text();
