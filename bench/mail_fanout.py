@@ -57,6 +57,7 @@ def ours(binary, smtp_port, count):
         api = Api(server.port)
         db = sqlite3.connect(f"{data}/share.db")
         recording = api.recording_id(DEMO_TITLE)
+        api.wait_processed(recording)
         share = api.call("share/open", {"recording_id": recording, "browser_time_zone": "UTC"})
         for n in range(count):
             api.call("share/recipient/add", {
