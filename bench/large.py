@@ -159,8 +159,9 @@ def measure(binary, backend, wrk, seconds, runs, log, recordings=RECORDINGS):
                     f"JOIN recipients r ON r.id = l.recipient_id CROSS JOIN "
                     f"{series(db.postgres, 20)} WHERE l.code = '{code}'"])
             with Server(binary, data, db.env) as server:
-                api = Api(server.port)
                 link = wrk(f"{server.url}/l/{code}", 64, seconds)
+                # Signed in after wrk: an idle connection is closed meanwhile.
+                api = Api(server.port)
                 listed = timed(lambda: api.recordings(), runs)
                 shares = timed(lambda: api.call("shares/list", {}), runs)
                 searched = timed(lambda: api.call("shares/list", {"search": "buyer7@"}), runs)
