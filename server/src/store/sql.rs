@@ -213,6 +213,24 @@ impl SqlStore {
         }))
     }
 
+    /// The rows of a list page: `sql` takes the owner, the cursor and the
+    /// search as `$1`…`$4` (see [`recordings_page_sql`]).
+    async fn page_rows(
+        &self,
+        sql: &str,
+        owner: i64,
+        listing: &Listing,
+    ) -> StoreResult<Vec<sqlx::any::AnyRow>> {
+        sqlx::query(sql)
+            .bind(owner)
+            .bind(listing.after.map(|c| c.at_ms))
+            .bind(listing.after.map(|c| c.id))
+            .bind(listing.search.as_ref().map(Search::like_pattern))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
     fn now_ms(&self) -> i64 {
         self.clock.now().as_millisecond()
     }
@@ -647,14 +665,9 @@ impl Store for SqlStore {
     }
 
     async fn recordings_of(&self, owner: RepId, listing: &Listing) -> StoreResult<Vec<Recording>> {
-        let rows = sqlx::query(&recordings_page_sql())
-            .bind(owner.get())
-            .bind(listing.after.map(|c| c.at_ms))
-            .bind(listing.after.map(|c| c.id))
-            .bind(listing.search.as_ref().map(Search::like_pattern))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows = self
+            .page_rows(&recordings_page_sql(), owner.get(), listing)
+            .await?;
         rows.iter().map(recording_from).collect()
     }
 
@@ -1212,14 +1225,9 @@ impl Store for SqlStore {
         sender: RepId,
         listing: &Listing,
     ) -> StoreResult<Vec<ShareSummary>> {
-        let rows = sqlx::query(&sent_shares_page_sql())
-            .bind(sender.get())
-            .bind(listing.after.map(|c| c.at_ms))
-            .bind(listing.after.map(|c| c.id))
-            .bind(listing.search.as_ref().map(Search::like_pattern))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows = self
+            .page_rows(&sent_shares_page_sql(), sender.get(), listing)
+            .await?;
         Ok(rows.iter().map(share_summary_from).collect())
     }
 
