@@ -123,6 +123,8 @@ pub async fn body_timeout(
 pub struct Stalled(pub Duration);
 
 /// `stream`, failing with [`Stalled`] when no item comes for `timeout`.
+/// Fused: a handler that reads on after the end (draining a refused
+/// upload) gets `None` again rather than a panic.
 fn idle_timeout<S, E>(stream: S, timeout: Duration) -> impl Stream<Item = Result<Bytes, BoxError>>
 where
     S: Stream<Item = Result<Bytes, E>> + Send + Unpin + 'static,
@@ -137,6 +139,7 @@ where
             Err(_) => Some((Err(Box::new(Stalled(timeout)) as BoxError), None)),
         }
     })
+    .fuse()
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -167,5 +170,16 @@ mod tests {
         assert!(is_stalled(error.as_ref()), "{error}");
         assert!(body.next().await.is_none(), "nothing after the failure");
         drop(tx);
+    }
+
+    #[tokio::test]
+    async fn a_body_read_past_its_end_stays_ended() {
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Bytes, std::io::Error>>();
+        tx.unbounded_send(Ok(Bytes::from_static(b"all"))).unwrap();
+        drop(tx);
+        let mut body = Box::pin(idle_timeout(rx, Duration::from_secs(5)));
+        assert_eq!(body.next().await.unwrap().unwrap(), "all");
+        assert!(body.next().await.is_none());
+        assert!(body.next().await.is_none(), "read again after the end");
     }
 }
