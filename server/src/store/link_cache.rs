@@ -11,6 +11,11 @@
 //! beside it, which every writer grows by one byte and every lookup reads
 //! (a `stat`, not a query). Until an instance is sure it would hear (its
 //! PostgreSQL listener is connected), it asks the database every time.
+//!
+//! Requests that miss the same link at once share one query (a thousand
+//! viewers of one link re-checking together must not queue a thousand
+//! queries for the pool). Only requests that arrive before any change
+//! share it: a change starts the next ones on a query of their own.
 
 use std::{
     collections::HashMap,
@@ -24,7 +29,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::store::LinkedShare;
+use app::store::{LinkedShare, StoreError};
 
 /// Answers kept at most; past this the cache starts afresh (a link is
 /// opened again soon after it is opened, so recent answers are what count).
@@ -51,7 +56,21 @@ struct Entries {
     /// The last level of the shared signal these entries agree with.
     seen: u64,
     answers: HashMap<String, (Instant, Arc<LinkedShare>)>,
+    /// The queries under way, by code, each for requests of this generation.
+    flights: HashMap<String, Flight>,
 }
+
+impl Entries {
+    fn forget(&mut self) {
+        self.answers.clear();
+        self.flights.clear();
+        self.generation += 1;
+    }
+}
+
+/// One query for a link's answer, awaited by every request that missed it
+/// meanwhile.
+pub type Flight = Arc<tokio::sync::OnceCell<Result<Option<Arc<LinkedShare>>, StoreError>>>;
 
 /// How writes by other instances become known.
 enum Signal {
@@ -99,6 +118,14 @@ pub enum Lookup {
 
 pub struct Ticket {
     generation: Option<u64>,
+    flight: Option<Flight>,
+}
+
+impl Ticket {
+    /// The query this miss shares with others, if it may share one.
+    pub fn flight(&self) -> Option<&Flight> {
+        self.flight.as_ref()
+    }
 }
 
 impl LinkCache {
@@ -153,13 +180,11 @@ impl LinkCache {
     /// cannot be trusted.
     fn refresh(&self, entries: &mut Entries) -> bool {
         let Some(level) = self.level() else {
-            entries.answers.clear();
-            entries.generation += 1;
+            entries.forget();
             return false;
         };
         if level != entries.seen {
-            entries.answers.clear();
-            entries.generation += 1;
+            entries.forget();
             entries.seen = level;
         }
         true
@@ -168,25 +193,41 @@ impl LinkCache {
     pub fn lookup(&self, code: &str) -> Lookup {
         let mut entries = self.entries();
         if !self.refresh(&mut entries) {
-            return Lookup::Miss(Ticket { generation: None });
+            return Lookup::Miss(Ticket {
+                generation: None,
+                flight: None,
+            });
         }
-        match entries.answers.get(code) {
-            Some((kept, answer)) if kept.elapsed() < MAX_AGE => Lookup::Hit(answer.clone()),
-            _ => Lookup::Miss(Ticket {
-                generation: Some(entries.generation),
-            }),
+        if let Some((kept, answer)) = entries.answers.get(code)
+            && kept.elapsed() < MAX_AGE
+        {
+            return Lookup::Hit(answer.clone());
         }
+        let flight = entries.flights.entry(code.to_string()).or_default().clone();
+        Lookup::Miss(Ticket {
+            generation: Some(entries.generation),
+            flight: Some(flight),
+        })
     }
 
-    /// Keeps the database's answer, unless a change came while it was read.
-    pub fn keep(&self, ticket: Ticket, answer: &Arc<LinkedShare>) {
+    /// The query for `code` has answered: keeps the answer (when there is
+    /// one), unless a change came while it was read.
+    pub fn keep(&self, code: &str, ticket: Ticket, answer: Option<&Arc<LinkedShare>>) {
         let Some(generation) = ticket.generation else {
             return;
         };
         let mut entries = self.entries();
+        if let (Some(landed), Some(flying)) = (&ticket.flight, entries.flights.get(code))
+            && Arc::ptr_eq(landed, flying)
+        {
+            entries.flights.remove(code);
+        }
         if !self.refresh(&mut entries) || entries.generation != generation {
             return;
         }
+        let Some(answer) = answer else {
+            return;
+        };
         if entries.answers.len() >= CAPACITY {
             entries.answers.clear();
         }
@@ -200,11 +241,7 @@ impl LinkCache {
     /// and tell other processes on the same SQLite file. (PostgreSQL
     /// instances hear of it from the store's `NOTIFY`.)
     pub fn changed(&self) {
-        {
-            let mut entries = self.entries();
-            entries.answers.clear();
-            entries.generation += 1;
-        }
+        self.entries().forget();
         if let Signal::File(path) = &self.signal {
             let grown = OpenOptions::new()
                 .create(true)
@@ -217,5 +254,45 @@ impl LinkCache {
                 tracing::error!(%error, path = %path.display(), "could not signal a link change");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flight(lookup: Lookup) -> (Ticket, Flight) {
+        match lookup {
+            Lookup::Miss(ticket) => {
+                let flight = ticket.flight().expect("a shared query").clone();
+                (ticket, flight)
+            }
+            Lookup::Hit(_) => panic!("nothing is kept yet"),
+        }
+    }
+
+    #[test]
+    fn misses_at_once_share_a_query_until_a_change() {
+        let cache = LinkCache::local();
+        let (first, a) = flight(cache.lookup("code"));
+        let (_, b) = flight(cache.lookup("code"));
+        assert!(
+            Arc::ptr_eq(&a, &b),
+            "the second miss waits for the first query"
+        );
+        let (_, other) = flight(cache.lookup("other"));
+        assert!(!Arc::ptr_eq(&a, &other), "another link has its own query");
+
+        cache.changed();
+        let (_, after) = flight(cache.lookup("code"));
+        assert!(
+            !Arc::ptr_eq(&a, &after),
+            "a change starts a query of its own"
+        );
+
+        // The first query landing (with nothing found) leaves the newer one.
+        cache.keep("code", first, None);
+        let (_, still) = flight(cache.lookup("code"));
+        assert!(Arc::ptr_eq(&after, &still));
     }
 }

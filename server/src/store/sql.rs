@@ -1087,13 +1087,19 @@ impl Store for SqlStore {
             Lookup::Hit(answer) => return Ok(Some(answer)),
             Lookup::Miss(ticket) => ticket,
         };
-        let answer = self.load_linked_share(code).await?.map(Arc::new);
+        let load = || async { Ok(self.load_linked_share(code).await?.map(Arc::new)) };
+        let answer = match ticket.flight() {
+            Some(flight) => flight.get_or_init(load).await.clone(),
+            None => load().await,
+        };
         // Only answers are kept: an unknown code asked again asks again
         // (misses are throttled per client instead), so guessing cannot fill memory.
-        if let Some(answer) = &answer {
-            self.links.keep(ticket, answer);
-        }
-        Ok(answer)
+        self.links.keep(
+            code.as_str(),
+            ticket,
+            answer.as_ref().ok().and_then(Option::as_ref),
+        );
+        answer
     }
     async fn send_share(&self, sender: RepId, share: ShareId) -> StoreResult<Option<usize>> {
         let now = self.now_ms();
