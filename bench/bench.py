@@ -420,6 +420,19 @@ def commit():
         return "unknown"
 
 
+class Rows(list):
+    """The table so far: each row is shown as soon as it is measured, so a
+    later failure does not lose the earlier ones."""
+
+    def append(self, row):
+        log("measured: " + " | ".join(row.cells))
+        super().append(row)
+
+    def extend(self, rows):
+        for row in rows:
+            self.append(row)
+
+
 def table(rows):
     lines = ["| measure | ours | reference | result | goal | met |",
              "| --- | --- | --- | --- | --- | --- |"]
@@ -445,7 +458,7 @@ def main():
     upload_size = 200_000_000 if args.quick else 2_000_000_000
     runs = 3 if args.quick else 20
 
-    rows = []
+    rows = Rows()
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)  # nginx's workers run as nobody
         big = f"{tmp}/media/big.webm"

@@ -85,9 +85,14 @@ class Server:
         wait_for_port(self.port)
         return self
 
-    def __exit__(self, *_):
+    def __exit__(self, kind, *_):
         self.process.terminate()
         self.process.wait()
+        if kind is not None:
+            # The data folder goes with the run: say what the server said.
+            with open(f"{self.data}/server.log") as log:
+                tail = log.readlines()[-20:]
+            print("the server's last words:\n" + "".join(tail), file=sys.stderr)
 
     @property
     def url(self):
