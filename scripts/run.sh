@@ -13,7 +13,7 @@ profile=()
 [ "${1:-}" = "--release" ] && profile=(--release --precompress)
 
 echo "[run] building (the first build takes several minutes)" >&2
-cargo leptos build "${profile[@]}"
+cargo leptos build --split "${profile[@]}"
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/$([ ${#profile[@]} -gt 0 ] && echo release || echo debug)/server"

@@ -64,8 +64,8 @@ TEST_DATABASE=sqlite cargo test
 step "cargo test (PostgreSQL)"
 TEST_DATABASE=postgres cargo test
 
-step "cargo leptos build"
-cargo leptos build
+step "cargo leptos build --split"
+cargo leptos build --split
 
 step "browser tests (Playwright, Chromium)"
 (cd end2end && npx playwright test)

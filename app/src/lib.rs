@@ -21,7 +21,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{A, Redirect, Route, Router, Routes},
     path,
 };
@@ -35,6 +35,17 @@ pub(crate) fn performance_mark(name: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = name;
+}
+
+/// Called by the browser bundle once it has taken over the whole page (a
+/// page loaded on demand included): `data-hydrated` tells tests (and curious
+/// humans) that every button now works.
+#[cfg(feature = "hydrate")]
+pub fn hydrated() {
+    if let Ok(Some(app)) = document().query_selector(".app") {
+        let _ = app.set_attribute("data-hydrated", "true");
+    }
+    performance_mark("app-hydrated");
 }
 
 /// The HTML document around the app.
@@ -62,20 +73,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: the attribute tells tests (and
-    // curious humans) when the page has been taken over by the app.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| {
-        hydrated.set(true);
-        performance_mark("app-hydrated");
-    });
 
     view! {
         <Title formatter=|title: String| {
             if title.is_empty() { "Share a Recording".to_string() } else { format!("{title} · Share a Recording") }
         } />
         <Router>
-            <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            <div class="app" data-hydrated="false">
                 <header class="topbar">
                     <a class="brand" href="/recordings">"Share a Recording"</a>
                     <nav aria-label="Main">
@@ -90,9 +94,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=|| view! { <Redirect path="/recordings" /> } />
                         <Route path=path!("/recordings") view=pages::recordings::RecordingsPage ssr=SsrMode::Async />
                         <Route path=path!("/recordings/:id") view=pages::recording::RecordingPage ssr=SsrMode::Async />
-                        <Route path=path!("/shares") view=pages::sent_shares::SharesPage ssr=SsrMode::Async />
-                        <Route path=path!("/shares/:id") view=pages::sent_shares::SharePage ssr=SsrMode::Async />
-                        <Route path=path!("/settings") view=pages::profile::SettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/shares") view={Lazy::<pages::sent_shares::SharesRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("/shares/:id") view={Lazy::<pages::sent_shares::ShareRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view={Lazy::<pages::profile::SettingsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("/signin") view=pages::signin::SignInPage />
                     </Routes>
                 </main>

@@ -144,3 +144,31 @@ test('typing in Search recordings finds a recording by its title', async ({ brow
   await expect(page.getByText('No recording has that in its title.')).toBeVisible();
   await context.close();
 });
+
+test('the Share window and the Shares page load their code on demand, not with the Recordings tab', async ({ page, request }) => {
+  const title = `On demand ${uniqueTag()}`;
+  await uploadRecording(request, title);
+  const wasm: string[] = [];
+  page.on('request', (r) => {
+    const file = new URL(r.url()).pathname;
+    if (file.endsWith('.wasm')) wasm.push(file);
+  });
+  await openApp(page, '/recordings');
+  await page.waitForLoadState('networkidle');
+  const loaded = (part: string) => wasm.some((file) => file.includes(part));
+  expect(loaded('share_window'), wasm.join(', ')).toBe(false);
+  expect(loaded('shares_route'), wasm.join(', ')).toBe(false);
+
+  // Pointing at Share starts loading the window, so the click opens it at once.
+  const share = page.getByRole('row', { name: title }).getByRole('button', { name: 'Share' });
+  await share.hover();
+  await expect.poll(() => loaded('share_window')).toBe(true);
+  await share.click();
+  const dialog = page.getByRole('dialog', { name: 'Share Recording' });
+  await expect(dialog.getByRole('textbox', { name: 'Title' })).toHaveValue(title);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Shares' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Shares' })).toBeVisible();
+  expect(loaded('shares_route'), wasm.join(', ')).toBe(true);
+});

@@ -7,5 +7,15 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        // Waits for the code of a page loaded on demand (Shares, Settings)
+        // before taking over the server-rendered page.
+        let body = leptos::prelude::document()
+            .body()
+            .expect("the page has a body");
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        app::hydrated();
+    });
 }

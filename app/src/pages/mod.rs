@@ -1,12 +1,5 @@
 //! One module per page of the rep's side.
 
-pub mod listing;
-pub mod profile;
-pub mod recording;
-pub mod recordings;
-pub mod sent_shares;
-pub mod signin;
-
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -32,6 +25,35 @@ pub fn recording_id() -> impl Fn() -> Option<RecordingId> + Copy + Send + Sync +
 pub fn share_id() -> impl Fn() -> Option<ShareId> + Copy + Send + Sync + 'static {
     route_id()
 }
+
+/// `$route`: a route showing the component `$page`, whose code is a chunk of
+/// its own, loaded when the route is first visited (on the server it is
+/// rendered as any page).
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        #[doc = concat!("The route of [`", stringify!($page), "`], loaded on demand.")]
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
+}
+pub(crate) use lazy_page;
+
+pub mod listing;
+pub mod profile;
+pub mod recording;
+pub mod recordings;
+pub mod sent_shares;
+pub mod signin;
 
 /// How often an open page asks again for what changes by itself (opens,
 /// processing).

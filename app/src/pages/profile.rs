@@ -11,6 +11,8 @@ use crate::{
     views::Profile,
 };
 
+super::lazy_page!(SettingsRoute, SettingsPage);
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let profile = Resource::new(|| (), |_| get_profile());

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     api::{ApiError, list_recordings},
     domain::{MediaState, format_clock},
-    share_window::ShareDialog,
+    share_window::{self, ShareDialog},
     upload::UploadForm,
     views::RecordingSummary,
 };
@@ -131,6 +131,8 @@ pub fn Status(
                 <button
                     type="button"
                     aria-describedby=title_id
+                    on:pointerenter=|_| share_window::prefetch()
+                    on:focus=|_| share_window::prefetch()
                     on:click=move |_| sharing.set(Some(to_share.clone()))
                 >
                     "Share"

@@ -20,6 +20,9 @@ use crate::{
     form::{FieldError, field_error},
     views::{Delivery, RecipientActivityView, SentShareView, ShareActivityView},
 };
+super::lazy_page!(SharesRoute, SharesPage);
+super::lazy_page!(ShareRoute, SharePage);
+
 #[component]
 pub fn SharesPage() -> impl IntoView {
     let (search, after) = list_query();

@@ -128,11 +128,39 @@ impl ShareState {
 
 /// The Share Recording window for `sharing`'s recording; open while it is `Some`.
 ///
-/// The native `<dialog>` shown with `showModal()` makes the rest of the page
-/// inert (focus stays inside), closes on Esc, and gives focus back to the
-/// button that opened it.
+/// The window's code is a chunk of its own, loaded when a Share button is
+/// first pointed at, focused or pressed ([`prefetch`]): the pages that have
+/// a Share button do not carry it in their first load. Once opened, the
+/// window stays mounted (closed) for the next time.
 #[component]
 pub fn ShareDialog(sharing: RwSignal<Option<RecordingSummary>>) -> impl IntoView {
+    let opened = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || sharing.with(Option::is_some)
+    });
+    move || {
+        opened
+            .get()
+            .then(|| Suspend::new(async move { share_window(sharing).await }))
+    }
+}
+
+/// Starts loading the Share window's code, so that a click on Share opens it
+/// at once. For a Share button's `pointerenter` and `focus`.
+pub fn prefetch() {
+    #[cfg(feature = "hydrate")]
+    spawn_local(__preload_share_window());
+}
+
+#[lazy]
+fn share_window(sharing: RwSignal<Option<RecordingSummary>>) -> AnyView {
+    view! { <ShareWindow sharing /> }.into_any()
+}
+
+/// The window itself. The native `<dialog>` shown with `showModal()` makes
+/// the rest of the page inert (focus stays inside), closes on Esc, and gives
+/// focus back to the button that opened it.
+#[component]
+fn ShareWindow(sharing: RwSignal<Option<RecordingSummary>>) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
     let state = ShareState::new();
 
