@@ -142,7 +142,19 @@ async fn each_recipient_gets_one_email_with_their_own_link_in_both_parts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refused_recipient_is_marked_failed_with_the_reason_and_the_rest_arrive() {
-    let smtp = SmtpServer::start_with(&["--reject-domain", "gone.example"]).await;
+    // The test server offers PIPELINING, so the refusal comes back among
+    // the answers to a batch of commands.
+    refused_recipient(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_without_pipelining_is_sent_one_command_at_a_time() {
+    refused_recipient(&["--no-pipelining"]).await;
+}
+
+async fn refused_recipient(server_options: &[&str]) {
+    let options = [&["--reject-domain", "gone.example"], server_options].concat();
+    let smtp = SmtpServer::start_with(&options).await;
     let app = spawn_with_smtp(&smtp).await;
     let id = share_to(&app, 2).await;
     add_recipient(&app, id, "Gone", "someone@gone.example").await;
