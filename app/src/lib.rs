@@ -1,6 +1,10 @@
 //! Share a Recording: the rep's pages, rendered on the server and hydrated in
 //! the browser.
 
+// The Share window's view type, awaited as a lazy chunk, is nested deeper
+// than the default limit lets a release build compute its layout.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod csp;
 pub mod domain;
