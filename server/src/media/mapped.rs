@@ -1,27 +1,70 @@
-//! A local media file sent from a memory map: hyper writes the mapped pages
-//! to the socket itself, with no read into a buffer on a blocking thread per
-//! chunk and no copy. Pieces of the map are handed over one at a time, and
-//! the pages of a piece leave the process's memory once it is written, so a
-//! thousand slow viewers hold a piece each, not their whole files.
+//! A local media file sent from a memory map, with no read into a buffer on
+//! a blocking thread per chunk. A range up to [`WHOLE_RANGE`] (what players
+//! ask for while seeking) is handed to hyper as the mapped bytes themselves,
+//! with no copy. Playback to the end goes out in small pieces copied from
+//! the map: a viewer whose socket is full holds one piece, and a piece lent
+//! from the map would hold every page the kernel maps around a fault (64 KiB
+//! at a time), which for a thousand slow viewers is most of the memory.
+//! Either way the pages leave the process once used, so it holds pieces, not
+//! whole files.
 //!
 //! Stored files are written once under a new key and never changed or
 //! truncated (only unlinked, which leaves an open map whole), which is what
-//! makes a map of them sound.
+//! makes a map of them sound, and what lets the requests for one file share
+//! its map.
 
-use std::{fs::File, io, path::Path, sync::Arc};
+use std::{
+    collections::HashMap,
+    fs::File,
+    io,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, Weak},
+};
 
 use axum::body::{Body, Bytes};
+use futures::channel::oneshot;
 use memmap2::{Advice, Mmap, UncheckedAdvice};
 
-/// Bytes per piece of an open-ended response (playback to the end).
-const PIECE: usize = 64 * 1024;
-/// A bounded range up to this size (what players ask for while seeking) is
-/// one piece.
+/// Bytes per piece of playback to the end.
+const PIECE: usize = 16 * 1024;
+/// A bounded range up to this size is lent from the map as one piece.
 const WHOLE_RANGE: usize = 4 * 1024 * 1024;
+/// What Linux maps around a read fault of a file (`fault_around_bytes`):
+/// pages given back are given back in whole blocks of this.
+const FAULT_AROUND: usize = 64 * 1024;
+
+/// The maps of the files being sent, shared by the requests for each: a
+/// thousand viewers of one recording make one map and one trip to the
+/// blocking pool, not a thousand.
+#[derive(Debug, Default)]
+pub struct Maps(Mutex<HashMap<PathBuf, Weak<Mmap>>>);
+
+impl Maps {
+    /// The file at `path`, mapped; `None` for an empty file, which cannot be
+    /// mapped.
+    pub async fn map(&self, path: &Path) -> io::Result<Option<Arc<Mmap>>> {
+        if let Some(map) = self.open().get(path).and_then(Weak::upgrade) {
+            return Ok(Some(map));
+        }
+        let map = map(path).await?;
+        if let Some(map) = &map {
+            let mut open = self.open();
+            open.retain(|_, kept| kept.strong_count() > 0);
+            open.insert(path.to_owned(), Arc::downgrade(map));
+        }
+        Ok(map)
+    }
+
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Weak<Mmap>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 /// The file at `path`, mapped (on a blocking thread: opening can wait on the
-/// disk). `None` for an empty file, which cannot be mapped.
-pub async fn map(path: &Path) -> io::Result<Option<Arc<Mmap>>> {
+/// disk).
+async fn map(path: &Path) -> io::Result<Option<Arc<Mmap>>> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || {
         let file = File::open(&path)?;
@@ -43,63 +86,88 @@ pub async fn map(path: &Path) -> io::Result<Option<Arc<Mmap>>> {
 /// Bytes `start..end` of the map as a response body.
 pub fn body(map: Arc<Mmap>, start: usize, end: usize) -> Body {
     let end = end.min(map.len());
-    let piece = if end - start.min(end) <= WHOLE_RANGE {
-        WHOLE_RANGE
-    } else {
-        PIECE
-    };
-    let pieces = futures::stream::unfold(start, move |at| {
-        let map = map.clone();
-        async move {
-            if at >= end {
-                return None;
+    let start = start.min(end);
+    if end - start <= WHOLE_RANGE {
+        let lent = Bytes::from_owner(Lent { map, start, end });
+        return Body::from_stream(futures::stream::once(
+            async move { Ok::<_, io::Error>(lent) },
+        ));
+    }
+    // hyper queues what a body yields, hundreds of KiB per connection: the
+    // next piece is made only once the last one is written (dropped).
+    let pieces = futures::stream::unfold(
+        (start, None),
+        move |(at, last): (usize, Option<Written>)| {
+            let map = map.clone();
+            async move {
+                if at >= end {
+                    return None;
+                }
+                if let Some(written) = last {
+                    let _ = written.await;
+                }
+                let until = (at + PIECE).min(end);
+                let (done, written) = oneshot::channel();
+                let piece = Bytes::from_owner(Copied {
+                    bytes: map[at..until].to_vec(),
+                    _done: done,
+                });
+                give_back(&map, at, until, FAULT_AROUND);
+                Some((Ok::<_, io::Error>(piece), (until, Some(written))))
             }
-            let until = (at + piece).min(end);
-            let bytes = Bytes::from_owner(Piece {
-                map,
-                start: at,
-                end: until,
-            });
-            Some((Ok::<_, io::Error>(bytes), until))
-        }
-    });
+        },
+    );
     Body::from_stream(pieces)
 }
 
+/// Completes (cancelled) when its piece is dropped.
+type Written = oneshot::Receiver<()>;
+
+/// A piece copied from the map, telling the body when it has been written.
+struct Copied {
+    bytes: Vec<u8>,
+    _done: oneshot::Sender<()>,
+}
+
+impl AsRef<[u8]> for Copied {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// Part of a map, owned by the bytes hyper is writing.
-struct Piece {
+struct Lent {
     map: Arc<Mmap>,
     start: usize,
     end: usize,
 }
 
-impl AsRef<[u8]> for Piece {
+impl AsRef<[u8]> for Lent {
     fn as_ref(&self) -> &[u8] {
         &self.map[self.start..self.end]
     }
 }
 
-impl Drop for Piece {
+impl Drop for Lent {
     fn drop(&mut self) {
-        // The whole pages of this piece were written: drop them from the
-        // process (they stay in the page cache for the next viewer).
-        let page = page_size();
-        let first = self.start.div_ceil(page) * page;
-        let last = if self.end == self.map.len() {
-            self.end
-        } else {
-            self.end / page * page
-        };
-        if last > first {
-            // SAFETY: the map is a read-only shared map of a file that does
-            // not change; MADV_DONTNEED only unmaps its pages, and a later
-            // read (by another piece still alive) faults the same bytes back
-            // in from the file. No borrowed byte can change.
-            let _ = unsafe {
-                self.map
-                    .unchecked_advise_range(UncheckedAdvice::DontNeed, first, last - first)
-            };
-        }
+        // Written: the pages are dropped from the process (they stay in the
+        // page cache for the next viewer).
+        give_back(&self.map, self.start, self.end, page_size());
+    }
+}
+
+/// Drops the pages of `start..end` from the process, widened to whole
+/// `blocks` (the last block as far as the map goes).
+fn give_back(map: &Mmap, start: usize, end: usize, blocks: usize) {
+    let first = start / blocks * blocks;
+    let last = end.div_ceil(blocks).saturating_mul(blocks).min(map.len());
+    if last > first {
+        // SAFETY: the map is a read-only shared map of a file that does not
+        // change; MADV_DONTNEED only unmaps its pages, and a later read (by
+        // any piece still lent, of this request or another) faults the same
+        // bytes back in from the file. No borrowed byte can change.
+        let _ =
+            unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, first, last - first) };
     }
 }
 
@@ -144,5 +212,41 @@ mod tests {
         let empty = dir.path().join("empty");
         std::fs::write(&empty, b"").unwrap();
         assert!(super::map(&empty).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn playback_holds_one_piece_until_it_is_written() {
+        use futures::FutureExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![7u8; WHOLE_RANGE + 1]).unwrap();
+        let map = map(&path).await.unwrap().unwrap();
+        let mut stream = body(map, 0, WHOLE_RANGE + 1).into_data_stream();
+        let first = stream.next().await.unwrap().unwrap();
+        assert_eq!(first.len(), PIECE);
+        assert!(
+            stream.next().now_or_never().is_none(),
+            "no second piece while the first is unwritten"
+        );
+        drop(first);
+        assert_eq!(stream.next().await.unwrap().unwrap().len(), PIECE);
+    }
+
+    #[tokio::test]
+    async fn requests_for_one_file_share_its_map_while_it_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (one, other) = (dir.path().join("one"), dir.path().join("other"));
+        std::fs::write(&one, b"one").unwrap();
+        std::fs::write(&other, b"other").unwrap();
+        let maps = Maps::default();
+        let first = maps.map(&one).await.unwrap().unwrap();
+        let second = maps.map(&one).await.unwrap().unwrap();
+        assert!(Arc::ptr_eq(&first, &second));
+        let elsewhere = maps.map(&other).await.unwrap().unwrap();
+        assert_eq!(&elsewhere[..], b"other");
+        let kept = Arc::downgrade(&first);
+        drop((first, second));
+        assert!(kept.upgrade().is_none(), "a map goes when nobody sends it");
+        assert_eq!(&maps.map(&one).await.unwrap().unwrap()[..], b"one");
     }
 }

@@ -44,6 +44,7 @@ const SNIFF_BYTES: usize = 8 * 1024;
 pub struct MediaStore {
     dir: PathBuf,
     bucket: Option<Bucket>,
+    maps: mapped::Maps,
 }
 
 /// How long a stored file may wait for its recording before it is deleted
@@ -162,7 +163,11 @@ impl MediaStore {
     pub fn with_bucket(dir: impl Into<PathBuf>, bucket: Option<Bucket>) -> io::Result<Self> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)?;
-        Ok(Self { dir, bucket })
+        Ok(Self {
+            dir,
+            bucket,
+            maps: mapped::Maps::default(),
+        })
     }
 
     fn path_of(&self, key: &str) -> PathBuf {
@@ -471,7 +476,7 @@ impl MediaStore {
         use axum::response::IntoResponse;
         use http::StatusCode;
 
-        let map = match mapped::map(&self.path_of(key)).await {
+        let map = match self.maps.map(&self.path_of(key)).await {
             Ok(map) => map,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 tracing::error!(%key, "a media file is missing from the media folder");
