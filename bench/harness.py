@@ -50,6 +50,17 @@ def memory_kib(pid):
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
+def rss_parts_kib(pid):
+    """Resident memory now by kind (RssAnon: the heap and stacks; RssFile:
+    mapped files such as the binary and media pages), in KiB."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            fields[key] = value
+    return int(fields["RssAnon"].split()[0]), int(fields["RssFile"].split()[0])
+
+
 def server_env(data, port, extra=None):
     env = {
         "PATH": os.environ["PATH"],
