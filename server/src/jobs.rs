@@ -123,7 +123,7 @@ impl RunnerHandle {
 }
 
 /// While busy, claim up to this many at a time (each claim is a write).
-const CLAIM_BATCH: usize = 4;
+const CLAIM_BATCH: usize = 8;
 /// Done jobs are marked this many at a time at most.
 const DONE_BATCH: usize = 256;
 /// The longest wait between retries.

@@ -18,8 +18,12 @@ use crate::jobs::{Completion, Failure};
 use message::Outgoing;
 use smtp::SmtpSender;
 
-/// How many emails one process sends at once (and SMTP connections it keeps).
-pub const CONCURRENCY: usize = 8;
+/// SMTP connections one process sends on at once (and keeps open between
+/// emails).
+pub const CONNECTIONS: usize = 8;
+/// Emails one process has in hand at once: twice the connections, so that
+/// the next emails are claimed and rendered while the last ones are sent.
+pub const CONCURRENCY: usize = 4 * CONNECTIONS;
 
 /// Where mail goes.
 pub enum Transport {
@@ -32,7 +36,7 @@ impl Transport {
     pub fn smtp(url: &Url, step_timeout: std::time::Duration) -> anyhow::Result<Self> {
         Ok(Self::Smtp(SmtpSender::from_url(
             url,
-            CONCURRENCY,
+            CONNECTIONS,
             step_timeout,
         )?))
     }

@@ -31,6 +31,7 @@ use lettre::{
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::TcpStream,
+    sync::Semaphore,
 };
 use url::Url;
 
@@ -54,6 +55,8 @@ pub struct SmtpSender {
     credentials: Option<Credentials>,
     hello: ClientId,
     idle: Mutex<Vec<Connection>>,
+    /// One permit per connection that may be open at once.
+    connections: Semaphore,
     keep_idle: usize,
     /// Each step (connecting, one message) must finish within this, or the
     /// attempt fails and is retried later (`SMTP_TIMEOUT_SECONDS`).
@@ -89,7 +92,8 @@ fn timed_out(what: &str, after: Duration) -> SendError {
 impl SmtpSender {
     /// Reads `smtp://[user:password@]host[:port][?tls=required|opportunistic]`
     /// or `smtps://[user:password@]host[:port]`, the way lettre does.
-    pub fn from_url(url: &Url, keep_idle: usize, step_timeout: Duration) -> anyhow::Result<Self> {
+    /// Sends on at most `connections` connections at once.
+    pub fn from_url(url: &Url, connections: usize, step_timeout: Duration) -> anyhow::Result<Self> {
         let tls = url
             .query_pairs()
             .find(|(key, _)| key == "tls")
@@ -128,13 +132,19 @@ impl SmtpSender {
             credentials,
             hello: ClientId::default(),
             idle: Mutex::new(Vec::new()),
-            keep_idle,
+            connections: Semaphore::new(connections),
+            keep_idle: connections,
             step_timeout,
         })
     }
 
     /// Sends one message, on an idle connection if there is one.
     pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), SendError> {
+        let _connection = self
+            .connections
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         if let Some(mut connection) = self.take_idle() {
             match tokio::time::timeout(self.step_timeout, connection.send(envelope, message)).await
             {
