@@ -40,25 +40,29 @@ def raise_open_files_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def memory_kib(pid):
-    """Resident set size now, and its peak so far (VmRSS, VmHWM), in KiB."""
+def proc_status(pid):
+    """The fields of /proc/PID/status, as text."""
     fields = {}
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             key, _, value = line.partition(":")
             fields[key] = value
-    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+    return fields
+
+
+def kib(fields, *keys):
+    return tuple(int(fields[key].split()[0]) for key in keys)
+
+
+def memory_kib(pid):
+    """Resident set size now, and its peak so far (VmRSS, VmHWM), in KiB."""
+    return kib(proc_status(pid), "VmRSS", "VmHWM")
 
 
 def rss_parts_kib(pid):
     """Resident memory now by kind (RssAnon: the heap and stacks; RssFile:
     mapped files such as the binary and media pages), in KiB."""
-    fields = {}
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            fields[key] = value
-    return int(fields["RssAnon"].split()[0]), int(fields["RssFile"].split()[0])
+    return kib(proc_status(pid), "RssAnon", "RssFile")
 
 
 def server_env(data, port, extra=None):
