@@ -236,10 +236,21 @@ impl SqlStore {
     }
 
     /// A transaction that writes (see [`Dialect::begin_write`]).
+    ///
+    /// Begun on a task of its own, so that it is never cancelled half-way:
+    /// sqlx-sqlite acknowledges a custom `BEGIN` before it hands over the
+    /// transaction, and a caller dropped in between (a client gone, a
+    /// timeout) left the connection in the pool with its transaction open,
+    /// holding SQLite's write lock for good ("database is locked" for every
+    /// writer, "begin_with at non-zero transaction depth" on that
+    /// connection). On its own task the begin ends in a `Transaction`, which
+    /// rolls back when dropped if nobody is left to take it.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
-        self.pool
-            .begin_with(self.dialect.begin_write())
+        let pool = self.pool.clone();
+        let begin = self.dialect.begin_write();
+        tokio::spawn(async move { pool.begin_with(begin).await })
             .await
+            .map_err(|e| StoreError::Backend(format!("beginning a transaction: {e}")))?
             .map_err(backend)
     }
 
