@@ -20,6 +20,7 @@ use crate::{
     form::{FieldError, field_error},
     views::{Delivery, RecipientActivityView, SentShareView, ShareActivityView},
 };
+
 super::lazy_page!(SharesRoute, SharesPage);
 super::lazy_page!(ShareRoute, SharePage);
 

@@ -21,7 +21,7 @@ use smtp::SmtpSender;
 /// SMTP connections one process sends on at once (and keeps open between
 /// emails).
 pub const CONNECTIONS: usize = 8;
-/// Emails one process has in hand at once: twice the connections, so that
+/// Emails one process has in hand at once: four per connection, so that
 /// the next emails are claimed and rendered while the last ones are sent.
 pub const CONCURRENCY: usize = 4 * CONNECTIONS;
 

@@ -54,10 +54,11 @@ pub struct SmtpSender {
     security: Security,
     credentials: Option<Credentials>,
     hello: ClientId,
+    /// Connections between emails; never more than `connections` allows,
+    /// since each one is opened under a permit.
     idle: Mutex<Vec<Connection>>,
     /// One permit per connection that may be open at once.
     connections: Semaphore,
-    keep_idle: usize,
     /// Each step (connecting, one message) must finish within this, or the
     /// attempt fails and is retried later (`SMTP_TIMEOUT_SECONDS`).
     step_timeout: Duration,
@@ -133,7 +134,6 @@ impl SmtpSender {
             hello: ClientId::default(),
             idle: Mutex::new(Vec::new()),
             connections: Semaphore::new(connections),
-            keep_idle: connections,
             step_timeout,
         })
     }
@@ -176,10 +176,7 @@ impl SmtpSender {
         if connection.smtp.has_broken() {
             return;
         }
-        let mut idle = self.idle.lock().expect("idle connections");
-        if idle.len() < self.keep_idle {
-            idle.push(connection);
-        }
+        self.idle.lock().expect("idle connections").push(connection);
     }
 
     async fn connect(&self) -> Result<Connection, SendError> {
