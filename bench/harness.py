@@ -12,6 +12,7 @@ import time
 import urllib.parse
 
 DEMO_PASSWORD = "bench password 1"
+DEMO_TITLE = "Demo recording: product walkthrough"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

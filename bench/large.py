@@ -1,8 +1,10 @@
-"""Costs with a large database (rows 10 and 11): the demo rep with 10,000
+"""Costs with a large database (rows 10 to 12): the demo rep with 10,000
 recordings, 100,000 sent shares, 1,000,000 recipients with a link each and
 5,000,000 opens, seeded straight into SQLite and into PostgreSQL; then the
 link open, the rep's lists, one share's activity with 1,000 recipients and
-adding the 501st recipient to a share, each timed through the server."""
+adding the 501st recipient to a share, each timed through the server. The
+link open is compared with the same backend's empty database, measured
+just before seeding, so that both see the machine in the same state."""
 
 import os
 import sqlite3
@@ -11,7 +13,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Api, Server
+from harness import DEMO_TITLE, Api, Server
 
 RECORDINGS = 10_000
 SHARES_PER_RECORDING = 10
@@ -81,6 +83,8 @@ def timed(call, runs):
 class Sqlite:
     name = "SQLite"
     postgres = False
+    # Fresh statistics for the planner, as a long-lived database has.
+    settle = ["ANALYZE"]
 
     def __init__(self, data):
         self.path = f"{data}/share.db"
@@ -98,6 +102,11 @@ class Sqlite:
 class Postgres:
     name = "PostgreSQL"
     postgres = True
+    # As a long-lived database is: vacuumed, analysed and written out.
+    # Otherwise autovacuum works through the millions of new rows, and a
+    # checkpoint writes them, while the figures are taken, and they
+    # measure that instead.
+    settle = ["VACUUM ANALYZE", "CHECKPOINT"]
 
     def __init__(self, data):
         base = PG_URL.rsplit("/", 1)[0]
@@ -132,8 +141,12 @@ def measure(binary, backend, wrk, seconds, runs, log, recordings=RECORDINGS):
     with tempfile.TemporaryDirectory() as data:
         db = backend(data)
         try:
-            with Server(binary, data, db.env):
-                pass  # migrations, the demo rep and recording
+            # Migrations, the demo rep and recording; the reference link open.
+            with Server(binary, data, db.env) as server:
+                api = Api(server.port)
+                demo = api.recording_id(DEMO_TITLE)
+                api.wait_processed(demo)
+                empty_link = wrk(f"{server.url}{api.share_link(demo, comments=20)}", 64, seconds)
             started = time.monotonic()
             log(f"   seeding {db.name}")
             db.run(seed_sql(db.postgres, recordings))
@@ -146,7 +159,8 @@ def measure(binary, backend, wrk, seconds, runs, log, recordings=RECORDINGS):
                 db.run([f"INSERT INTO recipients (share_id, name, email, created_at_ms) "
                         f"SELECT {share}, 'Guest ' || n.i, 'guest' || n.i || '@example.com', 0 "
                         f"FROM {series(db.postgres, count)}"])
-            db.run(["ANALYZE"])
+            for statement in db.settle:
+                db.run([statement])  # one by one: VACUUM runs outside a transaction
             seeded = time.monotonic() - started
             counts = {table: int(scalar(db, f"SELECT COUNT(*) FROM {table}"))
                       for table in ("recordings", "shares", "recipients", "links", "opens")}
@@ -170,14 +184,14 @@ def measure(binary, backend, wrk, seconds, runs, log, recordings=RECORDINGS):
                 adding = timed(lambda: api.call("share/recipient/add", {
                     "share_id": growing, "name": "New buyer",
                     "email": f"new{next(added)}@example.com"}), runs)
-            return {"counts": counts, "seeded_s": seeded, "link": link,
+            return {"counts": counts, "seeded_s": seeded, "link": link, "empty_link": empty_link,
                     "recordings": listed, "shares": shares, "searched": searched, "activity": activity,
                     "adding": adding}
         finally:
             db.close()
 
 
-def rows(binary, wrk, row_class, empty_link_rps, quick, log):
+def rows(binary, wrk, row_class, quick, log):
     # Quick: a hundredth of the data, to check the harness.
     seconds, runs, recordings = (3, 10, RECORDINGS // 100) if quick else (20, 100, RECORDINGS)
     rows = []
@@ -185,13 +199,15 @@ def rows(binary, wrk, row_class, empty_link_rps, quick, log):
         log(f"10. large database on {backend.name}")
         m = measure(binary, backend, wrk, seconds, runs, log, recordings)
         c = m["counts"]
-        ratio = m["link"]["rps"] / empty_link_rps
+        empty_rps = m["empty_link"]["rps"]
+        ratio = m["link"]["rps"] / empty_rps
         size = (f"{c['recordings']:,} recordings, {c['shares']:,} shares, "
                 f"{c['links']:,} links, {c['opens']:,} opens")
         rows.append(row_class(
-            f"10. Link open with a large database ({backend.name}: {size}), vs row 1's "
-            f"empty database", f"{m['link']['rps']:,.0f} req/s (p99 {m['link']['p99_ms']:.2f} ms)",
-            f"{empty_link_rps:,.0f} req/s", f"{ratio:.2f}", ">= 0.9", ratio >= 0.9))
+            f"10. Link open with a large database ({backend.name}: {size}), vs the same "
+            f"link open on its empty database just before",
+            f"{m['link']['rps']:,.0f} req/s (p99 {m['link']['p99_ms']:.2f} ms)",
+            f"{empty_rps:,.0f} req/s (p99 {m['empty_link']['p99_ms']:.2f} ms)", f"{ratio:.2f}", ">= 0.9", ratio >= 0.9))
         worst = max(m["recordings"][1], m["shares"][1])
         rows.append(row_class(
             f"11. The rep's lists with a large database ({backend.name}), server functions, "

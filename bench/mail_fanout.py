@@ -16,11 +16,10 @@ import sys
 import tempfile
 import time
 
-from harness import Api, Server, free_port, wait_for_port
+from harness import DEMO_TITLE, Api, Server, free_port, wait_for_port
 
 SESSIONS = 8  # the worker's concurrency, and smtp-source's parallel sessions
 MESSAGE_BYTES = 4000  # about the size of our share email (HTML + text)
-DEMO_TITLE = "Demo recording: product walkthrough"
 
 
 def start_sink(port, count_file):
