@@ -207,7 +207,8 @@ def rows(binary, wrk, row_class, quick, log):
             f"10. Link open with a large database ({backend.name}: {size}), vs the same "
             f"link open on its empty database just before",
             f"{m['link']['rps']:,.0f} req/s (p99 {m['link']['p99_ms']:.2f} ms)",
-            f"{empty_rps:,.0f} req/s (p99 {m['empty_link']['p99_ms']:.2f} ms)", f"{ratio:.2f}", ">= 0.9", ratio >= 0.9))
+            f"{empty_rps:,.0f} req/s (p99 {m['empty_link']['p99_ms']:.2f} ms)",
+            f"{ratio:.2f}", ">= 0.9", ratio >= 0.9))
         worst = max(m["recordings"][1], m["shares"][1])
         rows.append(row_class(
             f"11. The rep's lists with a large database ({backend.name}), server functions, "

@@ -1,6 +1,6 @@
-//! The queries behind every link open, list page and share's activity stay
-//! cheap however large the database grows: the database's own plan for each
-//! reads rows through an index, never a whole table.
+//! The queries behind every link open, list page, share's activity and job
+//! claim stay cheap however large the database grows: the database's own
+//! plan for each reads rows through an index, never a whole table.
 
 mod common;
 

@@ -170,9 +170,9 @@ fn claim_jobs_sql(dialect: Dialect) -> String {
     )
 }
 
-/// The queries behind every link open, report, list page and share's
-/// activity, by name: none may read a whole table, however large the
-/// database grows (a test checks their plans).
+/// The queries behind every link open, report, list page, share's activity
+/// and job claim, by name: none may read a whole table or every row of two
+/// indexes, however large the database grows (a test checks their plans).
 pub fn hot_queries(dialect: Dialect) -> Vec<(&'static str, String)> {
     vec![
         ("link open", linked_share_sql(dialect)),
