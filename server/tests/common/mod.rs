@@ -155,9 +155,14 @@ pub async fn spawn_plain_app(extra: &[(&str, &str)]) -> TestApp {
 /// A server over an existing sandbox (database and media may be there).
 pub async fn spawn_in(dir: impl Into<Arc<Sandbox>>, env: BTreeMap<String, String>) -> TestApp {
     // A stuck request fails its test instead of stalling the whole run.
-    // Cookies keep the session, as a browser does.
+    // Cookies keep the session, as a browser does. An idle connection is
+    // dropped before the server's shortest client timeout in these tests
+    // (2 s) closes it: otherwise a request sent on it just as the server
+    // closes it fails, as with any HTTP/1.1 client whose keep-alive
+    // outlasts the server's.
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(60))
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
         .cookie_store(true)
         .build()
         .unwrap();
