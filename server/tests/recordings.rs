@@ -118,3 +118,45 @@ async fn media_is_served_whole_and_in_byte_ranges() {
         format!("bytes */{len}")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_long_recording_plays_whole_and_in_ranges_one_after_another() {
+    // Long enough that playback to the end goes out in many pieces, and a
+    // bounded range can be longer than one piece.
+    let app = spawn_app().await;
+    let mut file = DEMO.to_vec();
+    file.extend((0..12_000_000 - DEMO.len()).map(|n| (n % 251) as u8));
+    let uploaded = app
+        .client
+        .post(app.url("/api/recordings/upload?title=Long%20call"))
+        .header("content-type", "video/webm")
+        .body(file.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let id = uploaded.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    common::api::wait_for_recording(&app, id, "it is processed", |r| r["state"] == "Ready").await;
+
+    // One after another, as a player asks on its kept-alive connection:
+    // each answer ends where it says and the next starts clean.
+    for _ in 0..2 {
+        let whole = app
+            .client
+            .get(app.url(&format!("/media/recordings/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(whole.status(), StatusCode::OK);
+        assert_eq!(whole.bytes().await.unwrap(), file);
+        for (first, last) in [(0, 99), (4_194_000, 4_195_000), (1_000_001, 7_000_000)] {
+            let response = get_range(&app, id, &format!("bytes={first}-{last}")).await;
+            assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+            assert_eq!(response.bytes().await.unwrap(), &file[first..=last]);
+        }
+        let end = get_range(&app, id, "bytes=-70000").await;
+        assert_eq!(end.bytes().await.unwrap(), &file[file.len() - 70_000..]);
+    }
+}
