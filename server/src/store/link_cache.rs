@@ -11,6 +11,11 @@
 //! beside it, which every writer grows by one byte and every lookup reads
 //! (a `stat`, not a query). Until an instance is sure it would hear (its
 //! PostgreSQL listener is connected), it asks the database every time.
+//! A notification reaches the listeners after the write has answered unless
+//! the writer waits: a write on PostgreSQL answers once its own instance has
+//! heard its notification back. PostgreSQL tells every listener in the same
+//! moment, so by the time the rep sees the change saved the others have
+//! been told too, and a recipient's next request is refused on any of them.
 //!
 //! Requests that miss the same link at once share one query (a thousand
 //! viewers of one link re-checking together must not queue a thousand
@@ -83,16 +88,69 @@ enum Signal {
 }
 
 /// What the PostgreSQL listener task shares with the cache.
-#[derive(Default)]
 pub struct Notified {
     level: AtomicU64,
     listening: AtomicBool,
+    /// Names this instance's own notifications (`{instance}:{number}`).
+    instance: u64,
+    /// The number of this instance's last notification sent, and heard.
+    sent: AtomicU64,
+    heard: AtomicU64,
+    heard_more: tokio::sync::Notify,
+}
+
+impl Default for Notified {
+    fn default() -> Self {
+        Self {
+            level: AtomicU64::new(0),
+            listening: AtomicBool::new(false),
+            instance: rand::random(),
+            sent: AtomicU64::new(0),
+            heard: AtomicU64::new(0),
+            heard_more: tokio::sync::Notify::new(),
+        }
+    }
 }
 
 impl Notified {
     /// A notification arrived (or may have been missed): answers are stale.
     pub fn changed(&self) {
         self.level.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A notification with `payload` arrived.
+    pub fn heard(&self, payload: &str) {
+        self.changed();
+        let own = payload
+            .split_once(':')
+            .filter(|(instance, _)| instance.parse() == Ok(self.instance))
+            .and_then(|(_, number)| number.parse::<u64>().ok());
+        if let Some(number) = own {
+            self.heard.fetch_max(number, Ordering::SeqCst);
+            self.heard_more.notify_waiters();
+        }
+    }
+
+    /// The payload of this instance's next notification, and what completes
+    /// once it has been heard back (at once while nothing is heard).
+    pub fn announce(&self) -> (String, impl Future<Output = ()> + '_) {
+        let number = self.sent.fetch_add(1, Ordering::SeqCst) + 1;
+        let payload = format!("{}:{number}", self.instance);
+        (payload, async move {
+            loop {
+                let more = self.heard_more.notified();
+                let mut more = std::pin::pin!(more);
+                // Registered before the check: a notification heard in
+                // between still wakes this.
+                more.as_mut().enable();
+                if self.heard.load(Ordering::SeqCst) >= number
+                    || !self.listening.load(Ordering::SeqCst)
+                {
+                    return;
+                }
+                more.await;
+            }
+        })
     }
 
     /// Whether notifications reach this instance; when not, every lookup
@@ -102,6 +160,9 @@ impl Notified {
             self.changed();
         }
         self.listening.store(listening, Ordering::SeqCst);
+        // A write waiting to hear its notification need not wait for a
+        // listener that is gone.
+        self.heard_more.notify_waiters();
         if listening {
             // Whatever happened while deaf is unknown: start afresh.
             self.changed();
@@ -237,6 +298,14 @@ impl LinkCache {
         );
     }
 
+    /// What hears other instances' notifications, on PostgreSQL.
+    pub fn notifications(&self) -> Option<&Notified> {
+        match &self.signal {
+            Signal::Notified(notified) => Some(notified),
+            Signal::Local | Signal::File(_) => None,
+        }
+    }
+
     /// A write that may change answers has committed here: forget them all
     /// and tell other processes on the same SQLite file. (PostgreSQL
     /// instances hear of it from the store's `NOTIFY`.)
@@ -269,6 +338,46 @@ mod tests {
             }
             Lookup::Hit(_) => panic!("nothing is kept yet"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_write_waits_for_its_own_notification_and_no_other() {
+        use futures::FutureExt;
+        let notified = Notified::default();
+        notified.set_listening(true);
+        let (payload, heard) = notified.announce();
+        let mut heard = std::pin::pin!(heard);
+        assert!(heard.as_mut().now_or_never().is_none(), "not heard yet");
+
+        let level = notified.level.load(Ordering::SeqCst);
+        let (instance, number) = payload.split_once(':').unwrap();
+        let other: u64 = instance.parse::<u64>().unwrap().wrapping_add(1);
+        notified.heard(&format!("{other}:{number}"));
+        notified.heard("");
+        assert_eq!(
+            notified.level.load(Ordering::SeqCst),
+            level + 2,
+            "any notice is a change"
+        );
+        assert!(
+            heard.as_mut().now_or_never().is_none(),
+            "another's is not ours"
+        );
+
+        notified.heard(&payload);
+        heard.await;
+        // Heard later ones count for earlier ones (they come in order).
+        let (_, first) = notified.announce();
+        let (second, _) = notified.announce();
+        notified.heard(&second);
+        first.await;
+
+        // Nothing is heard while the listener is away: nothing to wait for.
+        let (_, waiting) = notified.announce();
+        let mut waiting = std::pin::pin!(waiting);
+        assert!(waiting.as_mut().now_or_never().is_none());
+        notified.set_listening(false);
+        waiting.await;
     }
 
     #[test]

@@ -157,8 +157,8 @@ async fn listen(pool: &PgPool, notified: &Notified) -> Result<(), sqlx::Error> {
     notified.set_listening(true);
     // `try_recv` answers `None` when the connection dropped (notifications
     // may have been missed meanwhile).
-    while listener.try_recv().await?.is_some() {
-        notified.changed();
+    while let Some(notification) = listener.try_recv().await? {
+        notified.heard(notification.payload());
     }
     Ok(())
 }

@@ -66,6 +66,9 @@ const LINKS_PER_STATEMENT: usize = 500;
 const VISIT_GAP_MS: i64 = 5 * 60 * 1000;
 /// Visits kept per recipient; the last one takes every later open.
 const MAX_VISITS: i64 = 100;
+/// How long a write waits to hear its own link-change notification back
+/// (normally a millisecond or two) before it answers anyway.
+const HEAR_BACK_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What a link opens, in one statement and one row: every recipient's page
 /// view and every range of their video asks, so no second round trip for
@@ -203,14 +206,26 @@ impl SqlStore {
     /// instance forgets its answers, and the others hear of it.
     async fn links_changed(&self) {
         self.links.changed();
-        if self.dialect == Dialect::Postgres {
-            let notified = sqlx::query(&format!("SELECT pg_notify('{}', '')", link_cache::CHANNEL))
-                .execute(&self.pool)
-                .await;
-            if let Err(error) = notified {
-                // Other instances keep an old answer until their entries age out.
-                tracing::error!(%error, "could not notify other instances of a link change");
-            }
+        let Some(notifications) = self.links.notifications() else {
+            return;
+        };
+        let (payload, heard) = notifications.announce();
+        let notified = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(link_cache::CHANNEL)
+            .bind(payload.as_str())
+            .execute(&self.pool)
+            .await;
+        if let Err(error) = notified {
+            // Other instances keep an old answer until their entries age out.
+            tracing::error!(%error, "could not notify other instances of a link change");
+            return;
+        }
+        // Answered once the others have been told too (see link_cache).
+        if tokio::time::timeout(HEAR_BACK_WITHIN, heard).await.is_err() {
+            tracing::warn!(
+                "a link change was not heard back within {HEAR_BACK_WITHIN:?}; \
+                 other instances may serve the old answer a moment longer"
+            );
         }
     }
 
