@@ -2,7 +2,11 @@
 
 mod common;
 
-use common::{DEMO, spawn_app};
+use common::{
+    DEMO,
+    api::{get, upload, wait_for_recording},
+    spawn_app,
+};
 use reqwest::{StatusCode, header};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -79,12 +83,7 @@ async fn media_is_served_whole_and_in_byte_ranges() {
     let id = app.recording_ids().await[0];
     let len = DEMO.len();
 
-    let whole = app
-        .client
-        .get(app.url(&format!("/media/recordings/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let whole = get(&app, &format!("/media/recordings/{id}")).await;
     assert_eq!(whole.status(), StatusCode::OK);
     assert_eq!(whole.headers()[header::ACCEPT_RANGES], "bytes");
     assert_eq!(whole.headers()[header::CONTENT_TYPE], "video/webm");
@@ -126,29 +125,15 @@ async fn a_long_recording_plays_whole_and_in_ranges_one_after_another() {
     let app = spawn_app().await;
     let mut file = DEMO.to_vec();
     file.extend((0..12_000_000 - DEMO.len()).map(|n| (n % 251) as u8));
-    let uploaded = app
-        .client
-        .post(app.url("/api/recordings/upload?title=Long%20call"))
-        .header("content-type", "video/webm")
-        .body(file.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(uploaded.status(), StatusCode::CREATED);
-    let id = uploaded.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    common::api::wait_for_recording(&app, id, "it is processed", |r| r["state"] == "Ready").await;
+    let (status, uploaded) = upload(&app, "Long call", file.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = uploaded["id"].as_i64().unwrap();
+    wait_for_recording(&app, id, "it is processed", |r| r["state"] == "Ready").await;
 
     // One after another, as a player asks on its kept-alive connection:
     // each answer ends where it says and the next starts clean.
     for _ in 0..2 {
-        let whole = app
-            .client
-            .get(app.url(&format!("/media/recordings/{id}")))
-            .send()
-            .await
-            .unwrap();
+        let whole = get(&app, &format!("/media/recordings/{id}")).await;
         assert_eq!(whole.status(), StatusCode::OK);
         assert_eq!(whole.bytes().await.unwrap(), file);
         for (first, last) in [(0, 99), (4_194_000, 4_195_000), (1_000_001, 7_000_000)] {
