@@ -12,6 +12,9 @@ if ! command -v smtp-sink >/dev/null || ! command -v smtp-source >/dev/null; the
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
 fi
 target="${CARGO_TARGET_DIR:-target}"
-echo "== cargo build --release -p server" >&2
-cargo build --release -p server
+# The same build as bench/run's (cargo-leptos' flags), so neither rebuilds the other's.
+. scripts/env.sh
+bash scripts/install-tools.sh
+echo "== cargo leptos build --release --split" >&2
+cargo leptos build --release --split
 python3 bench/mail_fanout.py "$target/release/server" "$@"
