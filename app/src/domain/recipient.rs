@@ -73,11 +73,25 @@ impl RecipientEmail {
         {
             return Err(RecipientError::InvalidEmail);
         }
-        Ok(Self(parsed.as_str().to_lowercase()))
+        Ok(Self(lowercase(parsed.as_str())))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// `text` lowercased by Unicode's rules. In the browser, by the browser's own
+/// (the same rules): Rust's case tables would be 12 KB of the bundle's data,
+/// which every page loads, code split off or not.
+fn lowercase(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::JsString::from(text).to_lower_case().into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        text.to_lowercase()
     }
 }
 

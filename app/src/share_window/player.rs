@@ -73,9 +73,12 @@ pub fn PlayerPanel(state: ShareState) -> impl IntoView {
     };
 
     let pick = move |ev: leptos::ev::Event| {
-        let Ok(ms) = event_target_value(&ev).parse::<f64>() else {
+        // The slider's number as the browser reads it: parsing the text
+        // here would put Rust's float tables in every page's data.
+        let ms = event_target::<web_sys::HtmlInputElement>(&ev).value_as_number();
+        if !ms.is_finite() {
             return;
-        };
+        }
         let ms = (ms as i64).clamp(0, duration());
         state.selected_ms.set(Some(ms));
         if let Some(video) = state.video.get_untracked() {
