@@ -4,9 +4,21 @@
 //! URL, where the page's `ServerAction` reads it).
 
 use leptos::{prelude::*, server_fn::ServerFn};
-use leptos_router::hooks::use_query_map;
 
-use crate::api::{ApiError, Field};
+use crate::{
+    api::{ApiError, Field},
+    pages::query,
+};
+
+/// Lets the `ServerAction`s of an island find the refusal of a plain form
+/// post in the URL, in the browser as on the server (where the router reads
+/// it): call it before creating them.
+pub fn read_refusal_from_url() {
+    #[cfg(feature = "hydrate")]
+    if let (Some(path), Some(error)) = (query("__path"), query("__err")) {
+        provide_context(leptos::server::ServerActionError::new(&path, &error));
+    }
+}
 
 /// A message under a field, announced when it appears.
 #[component]
@@ -54,11 +66,11 @@ where
     S::Output: Send + Sync + 'static,
     S::Error: Send + Sync + 'static,
 {
-    let query = use_query_map();
+    let done_before = query("done").as_deref() == Some(what);
     move || {
         let done = action.value().with(|answer| match answer {
             Some(answer) => answer.is_ok(),
-            None => query.read().get("done").as_deref() == Some(what),
+            None => done_before,
         });
         done.then_some(message)
     }

@@ -1,5 +1,6 @@
-//! Share a Recording: the rep's pages, rendered on the server and hydrated in
-//! the browser.
+//! Share a Recording: the rep's pages, rendered on the server; the parts
+//! that react to the rep are islands, hydrated in the browser (see
+//! [`hydration`]).
 
 // The Share window's view type, awaited as a lazy chunk, is nested deeper
 // than the default limit lets a release build compute its layout.
@@ -9,6 +10,7 @@ pub mod api;
 pub mod csp;
 pub mod domain;
 mod form;
+pub mod hydration;
 mod pages;
 mod share_window;
 pub mod upload;
@@ -25,7 +27,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, SsrMode,
+    SsrMode,
     components::{A, Redirect, Route, Router, Routes},
     path,
 };
@@ -41,17 +43,6 @@ pub(crate) fn performance_mark(name: &str) {
     let _ = name;
 }
 
-/// Called by the browser bundle once it has taken over the whole page (a
-/// page loaded on demand included): `data-hydrated` tells tests (and curious
-/// humans) that every button now works.
-#[cfg(feature = "hydrate")]
-pub fn hydrated() {
-    if let Ok(Some(app)) = document().query_selector(".app") {
-        let _ = app.set_attribute("data-hydrated", "true");
-    }
-    performance_mark("app-hydrated");
-}
-
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     csp::set_app_policy();
@@ -62,7 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <hydration::IslandScripts options />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href="/pkg/share-a-recording.css" />
                 <MetaTags />
@@ -98,9 +89,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=|| view! { <Redirect path="/recordings" /> } />
                         <Route path=path!("/recordings") view=pages::recordings::RecordingsPage ssr=SsrMode::Async />
                         <Route path=path!("/recordings/:id") view=pages::recording::RecordingPage ssr=SsrMode::Async />
-                        <Route path=path!("/shares") view={Lazy::<pages::sent_shares::SharesRoute>::new()} ssr=SsrMode::Async />
-                        <Route path=path!("/shares/:id") view={Lazy::<pages::sent_shares::ShareRoute>::new()} ssr=SsrMode::Async />
-                        <Route path=path!("/settings") view={Lazy::<pages::profile::SettingsRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("/shares") view=pages::sent_shares::SharesPage ssr=SsrMode::Async />
+                        <Route path=path!("/shares/:id") view=pages::sent_shares::SharePage ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view=pages::profile::SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/signin") view=pages::signin::SignInPage />
                     </Routes>
                 </main>
@@ -109,7 +100,8 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The Sign out button, on every page but the sign-in page.
+/// The Sign out button, on every page but the sign-in page: a plain form
+/// post, answered with the sign-in page.
 #[component]
 fn SignOut() -> impl IntoView {
     let action = ServerAction::<api::SignOut>::new();

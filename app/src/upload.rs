@@ -1,7 +1,7 @@
 //! The upload form: sends the chosen file as the raw request body, so the
 //! server can stream it to disk, and shows the progress as it goes.
 
-use leptos::prelude::*;
+use leptos::{either::EitherOf3, prelude::*};
 
 /// Where the browser posts a new recording (the server streams it to storage).
 pub const UPLOAD_URL: &str = "/api/recordings/upload";
@@ -11,7 +11,8 @@ pub const UPLOAD_URL: &str = "/api/recordings/upload";
 #[derive(Clone, Debug, PartialEq)]
 enum Status {
     Idle,
-    Uploading(f64),
+    /// Percent sent.
+    Uploading(u8),
     Done(String),
     Failed(String),
 }
@@ -42,7 +43,7 @@ pub fn UploadForm(#[prop(into)] on_uploaded: Callback<()>) -> impl IntoView {
         } else {
             chosen_title
         };
-        status.set(Status::Uploading(0.0));
+        status.set(Status::Uploading(0));
         send(file, chosen_title, status, on_uploaded, title, file_input);
     };
 
@@ -67,15 +68,15 @@ pub fn UploadForm(#[prop(into)] on_uploaded: Callback<()>) -> impl IntoView {
                 <button type="submit" disabled=uploading>"Upload"</button>
             </div>
             {move || match status.get() {
-                Status::Idle => ().into_any(),
-                Status::Uploading(fraction) => view! {
+                Status::Idle => None,
+                Status::Uploading(percent) => Some(EitherOf3::A(view! {
                     <div class="upload__progress">
-                        <progress max="100" value=format!("{:.0}", fraction * 100.0) aria-label="Upload progress"></progress>
-                        <span aria-live="polite">{format!("{:.0}%", fraction * 100.0)}</span>
+                        <progress max="100" value=percent.to_string() aria-label="Upload progress"></progress>
+                        <span aria-live="polite">{format!("{percent}%")}</span>
                     </div>
-                }.into_any(),
-                Status::Done(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
-                Status::Failed(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                })),
+                Status::Done(message) => Some(EitherOf3::B(view! { <p class="notice" role="status">{message}</p> })),
+                Status::Failed(message) => Some(EitherOf3::C(view! { <p class="error" role="alert">{message}</p> })),
             }}
         </form>
     }
@@ -125,7 +126,9 @@ fn send(
     let on_progress =
         Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
             if ev.length_computable() && ev.total() > 0.0 {
-                status.set(Status::Uploading(ev.loaded() / ev.total()));
+                // A whole percent: formatting a float would cost the first load code.
+                let percent = (ev.loaded() * 100.0 / ev.total()).round().clamp(0.0, 100.0) as u8;
+                status.set(Status::Uploading(percent));
             }
         });
     if let Ok(upload) = xhr.upload() {

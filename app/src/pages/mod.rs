@@ -26,28 +26,6 @@ pub fn share_id() -> impl Fn() -> Option<ShareId> + Copy + Send + Sync + 'static
     route_id()
 }
 
-/// `$route`: a route showing the component `$page`, whose code is a chunk of
-/// its own, loaded when the route is first visited (on the server it is
-/// rendered as any page).
-macro_rules! lazy_page {
-    ($route:ident, $page:ident) => {
-        #[doc = concat!("The route of [`", stringify!($page), "`], loaded on demand.")]
-        pub struct $route;
-
-        #[leptos_router::lazy_route]
-        impl leptos_router::LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
-
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
-            }
-        }
-    };
-}
-pub(crate) use lazy_page;
-
 pub mod listing;
 pub mod profile;
 pub mod recording;
@@ -59,26 +37,42 @@ pub mod signin;
 /// processing).
 const REFRESH_MS: u64 = 3_000;
 
-/// Refetches `resource` every [`REFRESH_MS`] while the page is open and
+/// Calls `refresh` every [`REFRESH_MS`] while the page is open and
 /// `wanted()` (in the browser only; the server renders once).
-pub fn keep_fresh<T>(resource: Resource<T>, wanted: impl Fn() -> bool + Send + Sync + 'static)
-where
-    T: Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
-{
-    let wanted = std::sync::Arc::new(wanted);
+pub fn keep_fresh(refresh: impl Fn() + 'static, wanted: impl Fn() -> bool + 'static) {
+    let tick = std::rc::Rc::new(move || {
+        if wanted() {
+            refresh();
+        }
+    });
     Effect::new(move |_| {
-        let wanted = wanted.clone();
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if wanted() {
-                    resource.refetch();
-                }
-            },
-            std::time::Duration::from_millis(REFRESH_MS),
-        ) {
+        let tick = tick.clone();
+        if let Ok(handle) =
+            set_interval_with_handle(move || tick(), std::time::Duration::from_millis(REFRESH_MS))
+        {
             on_cleanup(move || handle.clear());
         }
     });
+}
+
+/// The value of `name` in the page's query string (`?name=…`), read the
+/// same on the server (from the router) and in the browser (from the
+/// address bar, as there is no router there): an island must render in the
+/// browser what the server rendered.
+pub fn query(name: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let search = window().location().search().ok()?;
+        web_sys::UrlSearchParams::new_with_str(&search)
+            .ok()?
+            .get(name)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        leptos_router::hooks::use_query_map()
+            .read_untracked()
+            .get(name)
+    }
 }
 
 /// Marks the response 404 when rendered on the server.

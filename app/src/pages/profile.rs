@@ -7,11 +7,10 @@ use leptos_meta::Title;
 
 use crate::{
     api::{ChangePassword, Field, SaveProfile, SignOutEverywhere, get_profile},
-    form::{FieldError, done_notice, field_error},
+    form::{FieldError, done_notice, field_error, read_refusal_from_url},
+    hydration::Packed,
     views::Profile,
 };
-
-super::lazy_page!(SettingsRoute, SettingsPage);
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -22,11 +21,23 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match profile.await {
-                    Ok(profile) => view! { <ProfileForm profile /> <PasswordForm /> <SessionsForm /> }.into_any(),
+                    Ok(profile) => view! { <SettingsForms profile=Packed::new(&profile) /> }.into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The page's three forms, which answer in place once the page has loaded.
+#[island(lazy)]
+fn SettingsForms(profile: Packed<Profile>) -> impl IntoView {
+    read_refusal_from_url();
+    let profile = profile.unpack();
+    view! {
+        <ProfileForm profile />
+        <PasswordForm />
+        <SessionsForm />
     }
 }
 

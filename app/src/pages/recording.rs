@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::{delete_recording, get_recording},
     domain::format_clock,
+    hydration::Packed,
     pages::{
         keep_fresh, recording_id,
         recordings::{Poster, Status},
@@ -26,21 +26,18 @@ pub fn RecordingPage() -> impl IntoView {
             None => Ok(None),
         }
     });
-    let sharing = RwSignal::new(None::<RecordingSummary>);
-    keep_fresh(recording, move || {
-        recording.with_untracked(|r| {
-            r.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .and_then(Option::as_ref)
-                .is_some_and(|r| r.state.is_processing())
-        })
-    });
 
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match recording.await {
-                    Ok(Some(recording)) => view! { <RecordingDetails recording sharing /> }.into_any(),
+                    Ok(Some(recording)) => {
+                        view! {
+                            <Title text=recording.title.clone() />
+                            <RecordingDetails recording=Packed::new(&recording) />
+                        }
+                            .into_any()
+                    }
                     Ok(None) => {
                         set_not_found_status();
                         view! {
@@ -53,21 +50,31 @@ pub fn RecordingPage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Transition>
-        <ShareDialog sharing />
+        </Suspense>
     }
 }
 
-#[component]
-fn RecordingDetails(
-    recording: RecordingSummary,
-    sharing: RwSignal<Option<RecordingSummary>>,
-) -> impl IntoView {
+/// The recording, kept fresh while it is processed, with Share and Delete.
+#[island(lazy)]
+fn RecordingDetails(recording: Packed<RecordingSummary>) -> impl IntoView {
+    let recording = recording.unpack();
     let id = recording.id;
-    let title_id = format!("recording-{id}-title");
-    let navigate = use_navigate();
+    let shown = RwSignal::new(recording);
+    let sharing = RwSignal::new(None::<RecordingSummary>);
     let deleting = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
+    keep_fresh(
+        move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(latest)) = get_recording(id).await
+                    && shown.with_untracked(|r| *r != latest)
+                {
+                    shown.set(latest);
+                }
+            })
+        },
+        move || shown.with_untracked(|r| r.state.is_processing()),
+    );
     let delete = move |_| {
         let confirmed = window()
             .confirm_with_message(
@@ -80,10 +87,11 @@ fn RecordingDetails(
         }
         deleting.set(true);
         failure.set(None);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match delete_recording(id).await {
-                Ok(()) => navigate("/recordings", Default::default()),
+                Ok(()) => {
+                    let _ = window().location().set_href("/recordings");
+                }
                 Err(error) => {
                     failure.set(Some(format!("The recording was not deleted: {error}")));
                     deleting.set(false);
@@ -91,33 +99,38 @@ fn RecordingDetails(
             }
         });
     };
+    let title_id = format!("recording-{id}-title");
     view! {
-        <Title text=recording.title.clone() />
         <article class="recording">
             <p class="breadcrumb"><a href="/recordings">"Recordings"</a></p>
-            <div class="recording__head">
-                <h1 id=title_id.clone()>{recording.title.clone()}</h1>
-                <Status recording=recording.clone() title_id sharing />
-            </div>
-            <p class="meta">
-                <time datetime=recording.created_at.clone()>{recording.created_on.clone()}</time>
-                {recording.duration_ms.map(|ms| format!(" · {}", format_clock(ms)))}
-            </p>
-            {if recording.state.is_ready() {
+            {move || {
+                let recording = shown.get();
                 view! {
-                    <video
-                        class="player"
-                        controls
-                        preload="metadata"
-                        poster=recording.poster_url()
-                        src=recording.media_url()
-                    >
-                        "Your browser cannot play this video."
-                    </video>
+                    <div class="recording__head">
+                        <h1 id=title_id.clone()>{recording.title.clone()}</h1>
+                        <Status recording=recording.clone() title_id=title_id.clone() sharing />
+                    </div>
+                    <p class="meta">
+                        <time datetime=recording.created_at.clone()>{recording.created_on.clone()}</time>
+                        {recording.duration_ms.map(|ms| format!(" · {}", format_clock(ms)))}
+                    </p>
+                    {if recording.state.is_ready() {
+                        view! {
+                            <video
+                                class="player"
+                                controls
+                                preload="metadata"
+                                poster=recording.poster_url()
+                                src=recording.media_url()
+                            >
+                                "Your browser cannot play this video."
+                            </video>
+                        }
+                            .into_any()
+                    } else {
+                        view! { <div class="player player--waiting"><Poster recording /></div> }.into_any()
+                    }}
                 }
-                    .into_any()
-            } else {
-                view! { <div class="player player--waiting"><Poster recording=recording.clone() /></div> }.into_any()
             }}
             <p class="recording__danger">
                 <button type="button" class="danger" disabled=move || deleting.get() on:click=delete>
@@ -126,5 +139,6 @@ fn RecordingDetails(
             </p>
             {move || failure.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
         </article>
+        <ShareDialog sharing />
     }
 }

@@ -2,64 +2,97 @@
 //! is processed its percent done (refreshed without reload), or why it
 //! failed; Share once it is ready.
 
-use leptos::prelude::*;
+use leptos::{
+    either::{Either, EitherOf3},
+    prelude::*,
+};
 use leptos_meta::Title;
 
 use super::{
     keep_fresh,
-    listing::{Pager, SearchBox, list_query},
+    listing::{LiveList, Pager, SearchBox, list_query},
 };
 use crate::{
     api::{ApiError, list_recordings},
     domain::{MediaState, format_clock},
+    hydration::Packed,
     share_window::{self, ShareDialog},
     upload::UploadForm,
-    views::RecordingSummary,
+    views::{Page, RecordingSummary},
 };
 
 #[component]
 pub fn RecordingsPage() -> impl IntoView {
     let (search, after) = list_query();
-    let recordings = Resource::new(
+    let first = Resource::new(
         move || (search.get(), after.get()),
         |(search, after)| list_recordings(search, after),
     );
-    let sharing = RwSignal::new(None::<RecordingSummary>);
-    keep_fresh(recordings, move || {
-        recordings.with_untracked(|list| {
-            list.as_ref()
-                .and_then(|list| list.as_ref().ok())
-                .is_some_and(|page| page.items.iter().any(|r| r.state.is_processing()))
-        })
-    });
-
     view! {
         <Title text="Recordings" />
         <h1>"Recordings"</h1>
-        <SearchBox path="/recordings" label="Search recordings" list=recordings />
-        // Transition keeps the table on screen while it refreshes.
-        <Transition fallback=|| view! { <p>"Loading recordings…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading recordings…"</p> }>
             {move || Suspend::new(async move {
-                match recordings.await {
-                    Ok(page) if page.items.is_empty() && search.get_untracked().is_some() => {
-                        view! { <p class="empty">"No recording has that in its title."</p> }.into_any()
-                    }
-                    Ok(page) if page.items.is_empty() => {
-                        view! { <p class="empty">"No recordings yet. Upload one below."</p> }.into_any()
-                    }
-                    Ok(page) => {
-                        view! {
-                            <RecordingTable list=page.items.clone() sharing />
-                            <Pager path="/recordings" page />
-                        }
-                            .into_any()
-                    }
-                    Err(ApiError::Invalid { .. }) => ().into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                let first = first.await;
+                view! {
+                    <RecordingsLibrary first=Packed::new(&first) search=search.get_untracked() after=after.get_untracked() />
                 }
             })}
-        </Transition>
-        <UploadForm on_uploaded=move |()| recordings.refetch() />
+        </Suspense>
+    }
+}
+
+/// The library: search, the list (its percents kept fresh while a
+/// recording is processed), its pages, the upload form, and the Share
+/// window. The only island of the rep's first page, so its code is all the
+/// first load carries.
+#[island]
+fn RecordingsLibrary(
+    first: Packed<Result<Page<RecordingSummary>, ApiError>>,
+    search: Option<String>,
+    after: Option<String>,
+) -> impl IntoView {
+    let list = LiveList::new(
+        "/recordings",
+        first.unpack(),
+        search,
+        after,
+        list_recordings,
+    );
+    let sharing = RwSignal::new(None::<RecordingSummary>);
+    keep_fresh(
+        move || list.reload(),
+        move || {
+            list.page.with_untracked(|page| {
+                page.as_ref()
+                    .is_ok_and(|page| page.items.iter().any(|r| r.state.is_processing()))
+            })
+        },
+    );
+
+    view! {
+        <SearchBox list label="Search recordings" />
+        // Either, not AnyView: each erased view carries code for every way a
+        // view can be rendered, which the first load would pay for.
+        {move || match list.page.get() {
+            Ok(page) if page.items.is_empty() => {
+                let searching = list.search.with_untracked(|s| !s.trim().is_empty());
+                EitherOf3::A(view! {
+                    <p class="empty">
+                        {if searching {
+                            "No recording has that in its title."
+                        } else {
+                            "No recordings yet. Upload one below."
+                        }}
+                    </p>
+                })
+            }
+            Ok(page) => EitherOf3::B(view! { <RecordingTable list=page.items sharing /> <Pager list /> }),
+            // A refused search is shown by the search box.
+            Err(ApiError::Invalid { .. }) => EitherOf3::C(None),
+            Err(error) => EitherOf3::C(Some(view! { <p class="error" role="alert">{error.to_string()}</p> })),
+        }}
+        <UploadForm on_uploaded=move |()| list.reload() />
         <ShareDialog sharing />
     }
 }
@@ -109,11 +142,12 @@ fn RecordingTable(
 #[component]
 pub fn Poster(recording: RecordingSummary) -> impl IntoView {
     match recording.poster_url() {
-        Some(url) => {
-            view! { <img class="poster" src=url alt="" width="128" height="72" loading="lazy" /> }
-                .into_any()
+        Some(url) => Either::Left(
+            view! { <img class="poster" src=url alt="" width="128" height="72" loading="lazy" /> },
+        ),
+        None => {
+            Either::Right(view! { <span class="poster poster--none" aria-hidden="true"></span> })
         }
-        None => view! { <span class="poster poster--none" aria-hidden="true"></span> }.into_any(),
     }
 }
 
@@ -127,7 +161,7 @@ pub fn Status(
     match recording.state.clone() {
         MediaState::Ready => {
             let to_share = recording.clone();
-            view! {
+            EitherOf3::A(view! {
                 <button
                     type="button"
                     aria-describedby=title_id
@@ -137,19 +171,16 @@ pub fn Status(
                 >
                     "Share"
                 </button>
-            }
-            .into_any()
+            })
         }
-        MediaState::Processing { percent } => view! {
+        MediaState::Processing { percent } => EitherOf3::B(view! {
             <span class="processing">
                 <span class="processing__label">{format!("Processing {percent}%")}</span>
                 <progress max="100" value=percent.to_string() aria-label="Processing" aria-describedby=title_id></progress>
             </span>
-        }
-        .into_any(),
-        MediaState::Failed { reason } => view! {
+        }),
+        MediaState::Failed { reason } => EitherOf3::C(view! {
             <span class="failed">{format!("Failed: {reason}")}</span>
-        }
-        .into_any(),
+        }),
     }
 }

@@ -5,69 +5,71 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use leptos_router::hooks::use_query_map;
-
 use super::{
     keep_fresh,
-    listing::{Pager, SearchBox, list_query},
-    share_id,
+    listing::{LiveList, Pager, SearchBox, list_query},
+    query, share_id,
 };
 use crate::{
     api::{
         ApiError, ChangeExpiration, Field, list_shares, resend_email, revoke_links, share_activity,
     },
     domain::ShareId,
-    form::{FieldError, field_error},
-    views::{Delivery, RecipientActivityView, SentShareView, ShareActivityView},
+    form::{FieldError, field_error, read_refusal_from_url},
+    hydration::Packed,
+    views::{Delivery, Page, RecipientActivityView, SentShareView, ShareActivityView},
 };
-
-super::lazy_page!(SharesRoute, SharesPage);
-super::lazy_page!(ShareRoute, SharePage);
 
 #[component]
 pub fn SharesPage() -> impl IntoView {
     let (search, after) = list_query();
-    let shares = Resource::new(
+    let first = Resource::new(
         move || (search.get(), after.get()),
         |(search, after)| list_shares(search, after),
     );
-    keep_fresh(shares, || true);
-
     view! {
         <Title text="Shares" />
         <h1>"Shares"</h1>
-        <SearchBox path="/shares" label="Search shares" list=shares />
-        // Transition keeps the table on screen while it refreshes.
-        <Transition fallback=|| view! { <p>"Loading shares…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading shares…"</p> }>
             {move || Suspend::new(async move {
-                match shares.await {
-                    Ok(page) if page.items.is_empty() && search.get_untracked().is_some() => {
-                        view! {
-                            <p class="empty">"No share has that in its title or recipients."</p>
-                        }
-                            .into_any()
-                    }
-                    Ok(page) if page.items.is_empty() => {
-                        view! {
-                            <p class="empty">
-                                "Nothing shared yet. Share a recording from "
-                                <a href="/recordings">"Recordings"</a> "."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    Ok(page) => {
-                        view! {
-                            <ShareTable list=page.items.clone() />
-                            <Pager path="/shares" page />
-                        }
-                            .into_any()
-                    }
-                    Err(ApiError::Invalid { .. }) => ().into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                }
+                let first = first.await;
+                view! { <SharesList first=Packed::new(&first) search=search.get_untracked() after=after.get_untracked() /> }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// The sent shares, searchable, refreshed while the page is open.
+#[island(lazy)]
+fn SharesList(
+    first: Packed<Result<Page<SentShareView>, ApiError>>,
+    search: Option<String>,
+    after: Option<String>,
+) -> impl IntoView {
+    let list = LiveList::new("/shares", first.unpack(), search, after, list_shares);
+    keep_fresh(move || list.reload(), || true);
+    view! {
+        <SearchBox list label="Search shares" />
+        {move || match list.page.get() {
+            Ok(page) if page.items.is_empty() && list.search.with_untracked(|s| !s.trim().is_empty()) => {
+                view! {
+                    <p class="empty">"No share has that in its title or recipients."</p>
+                }
+                    .into_any()
+            }
+            Ok(page) if page.items.is_empty() => {
+                view! {
+                    <p class="empty">
+                        "Nothing shared yet. Share a recording from "
+                        <a href="/recordings">"Recordings"</a> "."
+                    </p>
+                }
+                    .into_any()
+            }
+            Ok(page) => view! { <ShareTable list=page.items /> <Pager list /> }.into_any(),
+            Err(ApiError::Invalid { .. }) => ().into_any(),
+            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+        }}
     }
 }
 
@@ -115,38 +117,17 @@ pub fn SharePage() -> impl IntoView {
             None => Ok(None),
         }
     });
-    keep_fresh(activity, || true);
-    let notice = RwSignal::new(None::<String>);
-    // The date being typed lives here, outside the part that refreshes, so a
-    // refresh never overwrites it; `None` shows the share's current last day.
-    let last_day = RwSignal::new(None::<String>);
-    let change = ServerAction::<ChangeExpiration>::new();
-    Effect::new(move |_| {
-        change.value().with(|answer| match answer {
-            Some(Ok(view)) => {
-                last_day.set(None);
-                notice.set(Some(format!("Expiration changed. {}.", view.share.expiry)));
-                activity.refetch();
-            }
-            // Refusals of the date are shown by the field.
-            Some(Err(ApiError::Invalid { .. })) | None => {}
-            Some(Err(other)) => notice.set(Some(other.to_string())),
-        })
-    });
-    // After a plain form post (no scripts), the page comes back with `?done=`
-    // (kept in the URL when a later post is refused: the refusal wins).
-    let query = use_query_map();
-    if query.read_untracked().get("done").as_deref() == Some("expiration")
-        && change.value().read_untracked().is_none()
-    {
-        notice.set(Some("Expiration changed.".into()));
-    }
-
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match activity.await {
-                    Ok(Some(view)) => view! { <ShareActivity view activity notice last_day change /> }.into_any(),
+                    Ok(Some(view)) => {
+                        view! {
+                            <Title text=view.share.title.clone() />
+                            <ShareActivity first=Packed::new(&view) />
+                        }
+                            .into_any()
+                    }
                     Ok(None) | Err(ApiError::NotFound) => {
                         super::set_not_found_status();
                         view! {
@@ -159,54 +140,112 @@ pub fn SharePage() -> impl IntoView {
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
-type Activity = Resource<Result<Option<ShareActivityView>, ApiError>>;
-
-/// Runs one action on the share, then shows its outcome and the new state.
-fn act<F>(activity: Activity, notice: RwSignal<Option<String>>, done: &'static str, work: F)
-where
-    F: Future<Output = Result<ShareActivityView, ApiError>> + 'static,
-{
-    leptos::task::spawn_local(async move {
-        match work.await {
-            Ok(_) => notice.set(Some(done.to_string())),
-            Err(error) => notice.set(Some(error.to_string())),
-        }
-        activity.refetch();
-    });
+/// One share as the page shows it, and what was said of the last action.
+#[derive(Clone, Copy)]
+struct Shown {
+    activity: RwSignal<ShareActivityView>,
+    notice: RwSignal<Option<String>>,
 }
 
-#[component]
-fn ShareActivity(
-    view: ShareActivityView,
-    activity: Activity,
-    notice: RwSignal<Option<String>>,
-    last_day: RwSignal<Option<String>>,
-    change: ServerAction<ChangeExpiration>,
-) -> impl IntoView {
-    let share_id = view.share.id;
-    let current_last_day = view.share.last_day.clone();
+impl Shown {
+    /// Shows `latest` if it differs from what is shown (so a refresh that
+    /// changes nothing leaves the page, and its focus, alone).
+    fn show(self, latest: ShareActivityView) {
+        if self.activity.with_untracked(|a| *a != latest) {
+            self.activity.set(latest);
+        }
+    }
+
+    fn refresh(self) {
+        let id = self.activity.with_untracked(|a| a.share.id);
+        leptos::task::spawn_local(async move {
+            match share_activity(id).await {
+                Ok(latest) => self.show(latest),
+                Err(error) => self.notice.set(Some(error.to_string())),
+            }
+        });
+    }
+
+    /// Runs one action on the share, then shows its outcome and the new state.
+    fn act<F>(self, done: &'static str, work: F)
+    where
+        F: Future<Output = Result<ShareActivityView, ApiError>> + 'static,
+    {
+        leptos::task::spawn_local(async move {
+            match work.await {
+                Ok(latest) => {
+                    self.notice.set(Some(done.to_string()));
+                    self.show(latest);
+                }
+                Err(error) => self.notice.set(Some(error.to_string())),
+            }
+        });
+    }
+}
+
+/// Who opened the share and how much each watched, refreshed while the page
+/// is open, with control over every link and the share's last day.
+#[island(lazy)]
+fn ShareActivity(first: Packed<ShareActivityView>) -> impl IntoView {
+    read_refusal_from_url();
+    let first = first.unpack();
+    let share_id = first.share.id;
+    let shown = Shown {
+        activity: RwSignal::new(first),
+        notice: RwSignal::new(None),
+    };
+    keep_fresh(move || shown.refresh(), || true);
+    // The date being typed lives here, outside the part that refreshes, so a
+    // refresh never overwrites it; `None` shows the share's current last day.
+    let last_day = RwSignal::new(None::<String>);
+    let current_last_day = move || shown.activity.with(|a| a.share.last_day.clone());
+    let change = ServerAction::<ChangeExpiration>::new();
+    Effect::new(move |_| {
+        change.value().with(|answer| match answer {
+            Some(Ok(view)) => {
+                last_day.set(None);
+                shown
+                    .notice
+                    .set(Some(format!("Expiration changed. {}.", view.share.expiry)));
+                shown.show(view.clone());
+            }
+            // Refusals of the date are shown by the field.
+            Some(Err(ApiError::Invalid { .. })) | None => {}
+            Some(Err(other)) => shown.notice.set(Some(other.to_string())),
+        })
+    });
+    // After a plain form post (no scripts), the page comes back with `?done=`
+    // (kept in the URL when a later post is refused: the refusal wins).
+    if query("done").as_deref() == Some("expiration") && change.value().read_untracked().is_none() {
+        shown.notice.set(Some("Expiration changed.".into()));
+    }
     let revoke_all = move |_| {
-        act(
-            activity,
-            notice,
+        shown.act(
             "Every link of this share is revoked.",
             revoke_links(share_id, None),
         )
     };
     view! {
-        <Title text=view.share.title.clone() />
         <article class="share-activity">
             <p class="breadcrumb"><a href="/shares">"Shares"</a></p>
-            <h1>{view.share.title.clone()}</h1>
-            <p class="meta">
-                {view.share.recording_title.clone()} " · sent " {view.share.sent_on.clone()} " · "
-                {view.share.expiry.clone()}
-            </p>
-            <p role="status" class="notice">{move || notice.get()}</p>
+            {move || {
+                shown
+                    .activity
+                    .with(|view| {
+                        view! {
+                            <h1>{view.share.title.clone()}</h1>
+                            <p class="meta">
+                                {view.share.recording_title.clone()} " · sent "
+                                {view.share.sent_on.clone()} " · " {view.share.expiry.clone()}
+                            </p>
+                        }
+                    })
+            }}
+            <p role="status" class="notice">{move || shown.notice.get()}</p>
             <table class="recordings recipients-activity">
                 <thead>
                     <tr>
@@ -218,11 +257,14 @@ fn ShareActivity(
                     </tr>
                 </thead>
                 <tbody>
-                    {view
-                        .recipients
-                        .into_iter()
-                        .map(|recipient| view! { <RecipientRow share_id recipient activity notice /> })
-                        .collect_view()}
+                    {move || {
+                        shown
+                            .activity
+                            .with(|a| a.recipients.clone())
+                            .into_iter()
+                            .map(|recipient| view! { <RecipientRow share_id recipient shown /> })
+                            .collect_view()
+                    }}
                 </tbody>
             </table>
             <div class="share-controls">
@@ -236,8 +278,8 @@ fn ShareActivity(
                         required
                         aria-describedby="share-last-day-error"
                         // The attribute for the page as served, the property once it runs.
-                        value=current_last_day.clone()
-                        prop:value=move || last_day.get().unwrap_or_else(|| current_last_day.clone())
+                        value=current_last_day
+                        prop:value=move || last_day.get().unwrap_or_else(current_last_day)
                         on:input=move |ev| last_day.set(Some(event_target_value(&ev)))
                     />
                     <button type="submit" disabled=move || change.pending().get()>"Change expiration"</button>
@@ -253,8 +295,7 @@ fn ShareActivity(
 fn RecipientRow(
     share_id: ShareId,
     recipient: RecipientActivityView,
-    activity: Activity,
-    notice: RwSignal<Option<String>>,
+    shown: Shown,
 ) -> impl IntoView {
     let id = recipient.id;
     let link = recipient.link.clone();
@@ -262,7 +303,7 @@ fn RecipientRow(
         if let Some(link) = link.clone() {
             leptos::task::spawn_local(async move {
                 let done = crate::share_window::copy_to_clipboard(&link).await;
-                notice.set(Some(
+                shown.notice.set(Some(
                     if done {
                         "Link copied."
                     } else {
@@ -273,22 +314,8 @@ fn RecipientRow(
             });
         }
     };
-    let resend = move |_| {
-        act(
-            activity,
-            notice,
-            "The email is on its way.",
-            resend_email(share_id, id),
-        )
-    };
-    let revoke = move |_| {
-        act(
-            activity,
-            notice,
-            "The link is revoked.",
-            revoke_links(share_id, Some(id)),
-        )
-    };
+    let resend = move |_| shown.act("The email is on its way.", resend_email(share_id, id));
+    let revoke = move |_| shown.act("The link is revoked.", revoke_links(share_id, Some(id)));
     let email = match &recipient.delivery {
         // Generate Links gave them a link for the rep to pass on.
         None if recipient.link.is_some() || recipient.revoked => "Link only (no email)".to_string(),
