@@ -13,6 +13,7 @@ pub mod demo;
 pub mod jobs;
 pub mod mail;
 pub mod media;
+pub mod sendfile;
 pub mod serve;
 pub mod signin;
 pub mod startup;

@@ -23,6 +23,8 @@ use hyper_util::{
 use tokio::{io::AsyncWriteExt, net::TcpListener, sync::Semaphore};
 use tower::ServiceExt;
 
+use crate::sendfile::Connection;
+
 /// What the server allows its clients.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientLimits {
@@ -88,7 +90,8 @@ pub async fn serve(
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(request.map(Body::new))
         });
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let connection = graceful
+            .watch(builder.serve_connection(TokioIo::new(Connection::new(stream)), service));
         tokio::spawn(async move {
             // Errors are the client's (gone, too slow, bad request): nothing to do.
             let _ = connection.await;

@@ -8,17 +8,24 @@
 //! Either way the pages leave the process once used, so it holds pieces, not
 //! whole files.
 //!
+//! The server's connections ([`crate::sendfile`]) send lent bytes with
+//! sendfile(2) from the file itself, found by their address in the map
+//! ([`file_at`]): the bytes are neither copied through the process nor
+//! faulted into it, as nginx sends files.
+//!
 //! Stored files are written once under a new key and never changed or
 //! truncated (only unlinked, which leaves an open map whole), which is what
 //! makes a map of them sound, and what lets the requests for one file share
 //! its map.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     fs::File,
     io,
+    ops::Deref,
+    os::fd::{AsRawFd, BorrowedFd, RawFd},
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, Weak},
+    sync::{Arc, Mutex, RwLock, Weak},
 };
 
 use axum::body::{Body, Bytes};
@@ -37,12 +44,12 @@ const FAULT_AROUND: usize = 64 * 1024;
 /// thousand viewers of one recording make one map and one trip to the
 /// blocking pool, not a thousand.
 #[derive(Debug, Default)]
-pub struct Maps(Mutex<HashMap<PathBuf, Weak<Mmap>>>);
+pub struct Maps(Mutex<HashMap<PathBuf, Weak<FileMap>>>);
 
 impl Maps {
     /// The file at `path`, mapped; `None` for an empty file, which cannot be
     /// mapped.
-    pub async fn map(&self, path: &Path) -> io::Result<Option<Arc<Mmap>>> {
+    pub async fn map(&self, path: &Path) -> io::Result<Option<Arc<FileMap>>> {
         if let Some(map) = self.open().get(path).and_then(Weak::upgrade) {
             return Ok(Some(map));
         }
@@ -55,16 +62,90 @@ impl Maps {
         Ok(map)
     }
 
-    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Weak<Mmap>>> {
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Weak<FileMap>>> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
+/// A stored file, mapped, and open for sendfile while it is.
+pub struct FileMap {
+    map: Mmap,
+    file: File,
+}
+
+impl FileMap {
+    fn new(map: Mmap, file: File) -> Arc<Self> {
+        let this = Arc::new(Self { map, file });
+        live().insert(
+            this.map.as_ptr() as usize,
+            (this.map.len(), this.file.as_raw_fd()),
+        );
+        this
+    }
+}
+
+impl Deref for FileMap {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+impl Drop for FileMap {
+    fn drop(&mut self) {
+        // Before the map and the file go (fields drop after this), so the
+        // address and the descriptor are never found once stale.
+        live().remove(&(self.map.as_ptr() as usize));
+    }
+}
+
+/// Every live map: its start address, length and file.
+type Live = BTreeMap<usize, (usize, RawFd)>;
+
+fn live() -> std::sync::RwLockWriteGuard<'static, Live> {
+    live_maps()
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn live_maps() -> &'static RwLock<Live> {
+    static LIVE: RwLock<Live> = RwLock::new(BTreeMap::new());
+    &LIVE
+}
+
+/// The file and offset that `bytes` were lent from, if they lie within one
+/// live map.
+///
+/// The descriptor is borrowed for as long as `bytes` are: while the caller
+/// holds bytes lent from a map (hyper holds them until they are written),
+/// that map and its file stay open.
+pub fn file_at(bytes: &[u8]) -> Option<(BorrowedFd<'_>, u64)> {
+    let (fd, offset) = live_at(bytes.as_ptr() as usize, bytes.len())?;
+    // SAFETY: the map containing `bytes` is alive (they borrow from it), and
+    // its file is closed only after its entry is removed (see `Drop`).
+    Some((unsafe { BorrowedFd::borrow_raw(fd) }, offset))
+}
+
+/// The file of the live map holding the `len` bytes at address `at`, and
+/// their offset in it.
+fn live_at(at: usize, len: usize) -> Option<(RawFd, u64)> {
+    let live = live_maps()
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (&start, &(map_len, fd)) = live.range(..=at).next_back()?;
+    let offset = at - start;
+    if len == 0 || offset.checked_add(len)? > map_len {
+        return None;
+    }
+    Some((fd, offset as u64))
+}
+
 /// The file at `path`, mapped (on a blocking thread: opening can wait on the
 /// disk).
-async fn map(path: &Path) -> io::Result<Option<Arc<Mmap>>> {
+async fn map(path: &Path) -> io::Result<Option<Arc<FileMap>>> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || {
         let file = File::open(&path)?;
@@ -77,14 +158,14 @@ async fn map(path: &Path) -> io::Result<Option<Arc<Mmap>>> {
         let map = unsafe { Mmap::map(&file)? };
         // Players read on from where they are: let the kernel read ahead.
         let _ = map.advise(Advice::Sequential);
-        Ok(Some(Arc::new(map)))
+        Ok(Some(FileMap::new(map, file)))
     })
     .await
     .map_err(io::Error::other)?
 }
 
 /// Bytes `start..end` of the map as a response body.
-pub fn body(map: Arc<Mmap>, start: usize, end: usize) -> Body {
+pub fn body(map: Arc<FileMap>, start: usize, end: usize) -> Body {
     let end = end.min(map.len());
     let start = start.min(end);
     if end - start <= WHOLE_RANGE {
@@ -137,7 +218,7 @@ impl AsRef<[u8]> for Copied {
 
 /// Part of a map, owned by the bytes hyper is writing.
 struct Lent {
-    map: Arc<Mmap>,
+    map: Arc<FileMap>,
     start: usize,
     end: usize,
 }
@@ -158,7 +239,7 @@ impl Drop for Lent {
 
 /// Drops the pages of `start..end` from the process, widened to whole
 /// `blocks` (the last block as far as the map goes).
-fn give_back(map: &Mmap, start: usize, end: usize, blocks: usize) {
+fn give_back(map: &FileMap, start: usize, end: usize, blocks: usize) {
     let first = start / blocks * blocks;
     let last = end.div_ceil(blocks).saturating_mul(blocks).min(map.len());
     if last > first {
@@ -166,8 +247,10 @@ fn give_back(map: &Mmap, start: usize, end: usize, blocks: usize) {
         // change; MADV_DONTNEED only unmaps its pages, and a later read (by
         // any piece still lent, of this request or another) faults the same
         // bytes back in from the file. No borrowed byte can change.
-        let _ =
-            unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, first, last - first) };
+        let _ = unsafe {
+            map.map
+                .unchecked_advise_range(UncheckedAdvice::DontNeed, first, last - first)
+        };
     }
 }
 
@@ -230,6 +313,72 @@ mod tests {
         );
         drop(first);
         assert_eq!(stream.next().await.unwrap().unwrap().len(), PIECE);
+    }
+
+    #[tokio::test]
+    async fn lent_bytes_are_found_in_their_file_while_the_map_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![1u8; 3 * 4096]).unwrap();
+        let map = map(&path).await.unwrap().unwrap();
+        let (_, offset) = file_at(&map[4096..8192]).expect("inside the map");
+        assert_eq!(offset, 4096);
+        assert!(file_at(&map[..]).is_some(), "the whole map");
+        assert!(file_at(b"not mapped").is_none());
+        assert!(file_at(&map[0..0]).is_none(), "nothing to send");
+        let address = map[100..].as_ptr() as usize;
+        assert!(live_at(address, 1).is_some());
+        drop(map);
+        assert!(
+            live_at(address, 1).is_none(),
+            "a map's addresses go with it"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_sends_lent_bytes_from_the_file_between_plain_ones() {
+        use bytes::Buf;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let data: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let map = map(&path).await.unwrap().unwrap();
+        let range = only_piece(body(map.clone(), 77, data.len() - 5)).await;
+        assert!(file_at(&range).is_some(), "lent from the map, not copied");
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let reader = tokio::spawn(async move {
+            let mut client = tokio::net::TcpStream::connect(address).await.unwrap();
+            let mut got = Vec::new();
+            client.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut connection = crate::sendfile::Connection::new(stream);
+        let mut all = Bytes::from_static(b"HTTP/1.1 206\r\n\r\n")
+            .chain(range)
+            .chain(Bytes::from_static(b"after"));
+        connection.write_all_buf(&mut all).await.unwrap();
+        connection.shutdown().await.unwrap();
+        drop(connection);
+
+        let mut expected = b"HTTP/1.1 206\r\n\r\n".to_vec();
+        expected.extend_from_slice(&data[77..data.len() - 5]);
+        expected.extend_from_slice(b"after");
+        let got = reader.await.unwrap();
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "the bytes arrive whole and in order");
+    }
+
+    /// The one piece of a short range's body.
+    async fn only_piece(body: Body) -> Bytes {
+        let mut stream = body.into_data_stream();
+        let first = stream.next().await.unwrap().unwrap();
+        assert!(stream.next().await.is_none(), "one piece");
+        first
     }
 
     #[tokio::test]

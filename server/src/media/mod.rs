@@ -32,6 +32,7 @@ use axum::body::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+pub use mapped::file_at;
 pub use object::Bucket;
 
 /// Bytes read before deciding whether the content is a video we accept.
