@@ -159,7 +159,7 @@ impl Application {
         leptos_options.site_addr = listener.local_addr()?;
         let workers = Workers::start(&config, &store, &clock, &media)?;
         let state = AppState {
-            leptos_options,
+            leptos_options: Arc::new(leptos_options),
             store,
             media,
             clock,
@@ -287,12 +287,13 @@ fn router(state: AppState, config: &Config, sessions: store::SessionStore) -> Ro
                 .precompressed_gzip(),
         )
         .leptos_routes_with_context(&state, routes, context, {
-            let options = state.leptos_options.clone();
+            let options = LeptosOptions::clone(&state.leptos_options);
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Given the store only: the middleware's state is cloned for every request.
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.store.clone(),
             crate::signin::require_sign_in,
         ))
         .layer(session_layer)

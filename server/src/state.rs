@@ -17,9 +17,11 @@ use crate::{
     viewer::{LinkMisses, ReportLimits},
 };
 
+/// Cloned for every request (axum hands each handler its own), so its
+/// parts are cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    pub leptos_options: Arc<LeptosOptions>,
     pub store: SharedStore,
     pub media: Arc<MediaStore>,
     pub clock: SharedClock,
@@ -68,7 +70,7 @@ pub struct MediaState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        LeptosOptions::clone(&state.leptos_options)
     }
 }
 
