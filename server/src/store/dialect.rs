@@ -105,6 +105,27 @@ impl Dialect {
         }
     }
 
+    /// The rows of `query` as one JSON array (as text) of objects with the
+    /// columns `columns`, `[]` for none, in no set order: a thousand rows
+    /// then cross from the database (on SQLite, from its thread) as one
+    /// value rather than one message and one conversion each.
+    pub fn rows_json(self, columns: &[&str], query: &str) -> String {
+        let pairs = columns
+            .iter()
+            .map(|column| format!("'{column}', t.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self {
+            Self::Sqlite => {
+                format!("SELECT json_group_array(json_object({pairs})) FROM ({query}) AS t")
+            }
+            Self::Postgres => format!(
+                "SELECT COALESCE(json_agg(json_build_object({pairs})), '[]')::text \
+                 FROM ({query}) AS t"
+            ),
+        }
+    }
+
     /// A new Message-ID local part for each row: 32 lowercase hex digits.
     pub fn new_message_key(self) -> &'static str {
         match self {

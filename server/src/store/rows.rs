@@ -47,6 +47,33 @@ where
     }
 }
 
+/// A row the database handed over as a JSON object (see
+/// `Dialect::rows_json`): the columns its query names, SQL NULL as null.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+pub struct JsonRow(serde_json::Map<String, serde_json::Value>);
+
+impl StoreRow for JsonRow {
+    fn int(&self, column: &str) -> i64 {
+        self.maybe_int(column).unwrap_or_default()
+    }
+    fn flag(&self, column: &str) -> bool {
+        match self.0.get(column) {
+            Some(serde_json::Value::Bool(flag)) => *flag,
+            other => other.and_then(serde_json::Value::as_i64).unwrap_or(0) != 0,
+        }
+    }
+    fn maybe_int(&self, column: &str) -> Option<i64> {
+        self.0.get(column).and_then(serde_json::Value::as_i64)
+    }
+    fn text(&self, column: &str) -> String {
+        self.maybe_text(column).unwrap_or_default()
+    }
+    fn maybe_text(&self, column: &str) -> Option<String> {
+        self.0.get(column)?.as_str().map(str::to_string)
+    }
+}
+
 /// A unique-index violation is a conflict the caller may expect; anything
 /// else is the backend failing.
 pub fn backend(error: sqlx::Error) -> StoreError {

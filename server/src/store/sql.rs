@@ -127,8 +127,10 @@ fn sent_share_sql() -> String {
 
 /// Each current recipient of a share ($1) with their link, latest share
 /// email and opens.
-fn share_activity_sql() -> String {
-    format!(
+/// A share's ($1) current recipients with their link, email and opens, as
+/// one JSON array ([`JsonRow`]s).
+fn share_activity_sql(dialect: Dialect) -> String {
+    let rows = format!(
         "SELECT r.id, r.name, r.email, r.watched, l.code, l.revoked_at_ms, \
          j.status, j.attempts, j.last_error, \
          (SELECT CAST(COALESCE(SUM(op.open_count), 0) AS BIGINT) FROM opens op \
@@ -137,7 +139,24 @@ fn share_activity_sql() -> String {
          (SELECT MAX(op.last_at_ms) FROM opens op WHERE op.recipient_id = r.id) AS last_open_ms \
          FROM recipients r LEFT JOIN links l ON l.recipient_id = r.id \
          {LATEST_SHARE_EMAIL} \
-         WHERE r.share_id = $1 AND r.removed_at_ms IS NULL ORDER BY r.id"
+         WHERE r.share_id = $1 AND r.removed_at_ms IS NULL"
+    );
+    dialect.rows_json(
+        &[
+            "id",
+            "name",
+            "email",
+            "watched",
+            "code",
+            "revoked_at_ms",
+            "status",
+            "attempts",
+            "last_error",
+            "opens",
+            "first_open_ms",
+            "last_open_ms",
+        ],
+        &rows,
     )
 }
 
@@ -182,7 +201,7 @@ pub fn hot_queries(dialect: Dialect) -> Vec<(&'static str, String)> {
         ("recordings page", recordings_page_sql()),
         ("shares page", sent_shares_page_sql()),
         ("one sent share", sent_share_sql()),
-        ("share activity", share_activity_sql()),
+        ("share activity", share_activity_sql(dialect)),
         (
             "recipients before adding one",
             CURRENT_RECIPIENTS_SQL.to_string(),
@@ -1315,11 +1334,14 @@ impl Store for SqlStore {
         if owned.is_none() {
             return Ok(None);
         }
-        let rows = sqlx::query(&share_activity_sql())
+        let rows: String = sqlx::query_scalar(&share_activity_sql(self.dialect))
             .bind(share.get())
-            .fetch_all(&mut *conn)
+            .fetch_one(&mut *conn)
             .await
             .map_err(backend)?;
+        let mut rows: Vec<JsonRow> = serde_json::from_str(&rows)
+            .map_err(|e| StoreError::Backend(format!("unreadable share activity: {e}")))?;
+        rows.sort_by_key(|row| row.int("id"));
         rows.iter()
             .map(recipient_activity_from)
             .collect::<StoreResult<Vec<_>>>()
