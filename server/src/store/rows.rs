@@ -48,7 +48,8 @@ where
 }
 
 /// A row the database handed over as a JSON object (see
-/// `Dialect::rows_json`): the columns its query names, SQL NULL as null.
+/// `Dialect::many_rows_as_json`): the columns its query names, SQL NULL as
+/// null.
 #[derive(serde::Deserialize)]
 #[serde(transparent)]
 pub struct JsonRow(serde_json::Map<String, serde_json::Value>);
@@ -170,7 +171,7 @@ pub fn comment_from(row: &impl StoreRow) -> Comment {
 
 /// The state of a recipient's latest share email (`None` before any), from
 /// its job's `status`, `attempts` and `last_error`.
-pub fn email_status_from(row: &impl StoreRow) -> Option<EmailStatus> {
+pub fn email_status_from(row: &(impl StoreRow + ?Sized)) -> Option<EmailStatus> {
     let state = match JobState::from_key(&row.maybe_text("status")?)? {
         JobState::Queued => EmailState::Queued,
         JobState::Running => EmailState::Sending,
@@ -216,7 +217,7 @@ pub fn share_summary_from(row: &impl StoreRow) -> ShareSummary {
     }
 }
 
-pub fn recipient_activity_from(row: &impl StoreRow) -> StoreResult<RecipientActivity> {
+pub fn recipient_activity_from(row: &(impl StoreRow + ?Sized)) -> StoreResult<RecipientActivity> {
     let revoked = row.maybe_int("revoked_at_ms").is_some();
     Ok(RecipientActivity {
         recipient: Recipient {
