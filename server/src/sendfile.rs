@@ -45,7 +45,11 @@ impl Connection {
                     (first.len(), sent)
                 }
                 None => {
-                    let plain = rest.iter().take_while(|b| file_at(b).is_none()).count();
+                    // `first` is plain: look up only the slices after it.
+                    let plain = 1 + rest[1..]
+                        .iter()
+                        .take_while(|b| file_at(b).is_none())
+                        .count();
                     let (run, after) = rest.split_at(plain);
                     rest = after;
                     // Headers before a file's bytes wait for them (MSG_MORE),

@@ -125,9 +125,8 @@ fn sent_share_sql() -> String {
     format!("{SHARE_SUMMARY} WHERE s.id = $1 AND s.sender_id = $2 AND s.sent_at_ms IS NOT NULL")
 }
 
-/// Each current recipient of a share ($1) with their link, latest share
-/// email and opens.
-/// The columns of [`share_activity_sql`]'s rows.
+/// The columns of [`share_activity_sql`]'s rows (named again for SQLite,
+/// which builds each row's JSON object from them).
 const SHARE_ACTIVITY_COLUMNS: &[&str] = &[
     "id",
     "name",
