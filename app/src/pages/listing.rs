@@ -105,6 +105,11 @@ where
         })
     }
 
+    /// Whether the list shows a search's results.
+    pub fn searching(self) -> bool {
+        self.trimmed_search().is_some()
+    }
+
     /// The search and cursor the page shows.
     pub fn search_and_after(self) -> (Option<String>, Option<String>) {
         (self.trimmed_search(), self.after.get_value())
@@ -118,8 +123,8 @@ where
         let answer = (self.fetch)(search, after);
         spawn_local(async move {
             let answer = answer.await;
-            if self.asked.get_value() == asked && self.page.with_untracked(|page| *page != answer) {
-                self.page.set(answer);
+            if self.asked.get_value() == asked {
+                super::show_if_changed(self.page, answer);
             }
         });
     }

@@ -55,6 +55,14 @@ pub fn keep_fresh(refresh: impl Fn() + 'static, wanted: impl Fn() -> bool + 'sta
     });
 }
 
+/// Shows `latest` in `shown` only if it differs, so a refresh that changes
+/// nothing leaves the page (and its focus) alone.
+pub fn show_if_changed<T: PartialEq + Send + Sync + 'static>(shown: RwSignal<T>, latest: T) {
+    if shown.with_untracked(|now| *now != latest) {
+        shown.set(latest);
+    }
+}
+
 /// The value of `name` in the page's query string (`?name=…`), read the
 /// same on the server (from the router) and in the browser (from the
 /// address bar, as there is no router there): an island must render in the

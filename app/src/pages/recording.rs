@@ -11,7 +11,7 @@ use crate::{
     pages::{
         keep_fresh, recording_id,
         recordings::{Poster, Status},
-        set_not_found_status,
+        set_not_found_status, show_if_changed,
     },
     share_window::ShareDialog,
     views::RecordingSummary,
@@ -66,10 +66,8 @@ fn RecordingDetails(recording: Packed<RecordingSummary>) -> impl IntoView {
     keep_fresh(
         move || {
             leptos::task::spawn_local(async move {
-                if let Ok(Some(latest)) = get_recording(id).await
-                    && shown.with_untracked(|r| *r != latest)
-                {
-                    shown.set(latest);
+                if let Ok(Some(latest)) = get_recording(id).await {
+                    show_if_changed(shown, latest);
                 }
             })
         },

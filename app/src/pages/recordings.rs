@@ -76,10 +76,9 @@ fn RecordingsLibrary(
         // view can be rendered, which the first load would pay for.
         {move || match list.page.get() {
             Ok(page) if page.items.is_empty() => {
-                let searching = list.search.with_untracked(|s| !s.trim().is_empty());
                 EitherOf3::A(view! {
                     <p class="empty">
-                        {if searching {
+                        {if list.searching() {
                             "No recording has that in its title."
                         } else {
                             "No recordings yet. Upload one below."

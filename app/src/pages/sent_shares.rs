@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use super::{
     keep_fresh,
     listing::{LiveList, Pager, SearchBox, list_query},
-    query, share_id,
+    query, share_id, show_if_changed,
 };
 use crate::{
     api::{
@@ -51,7 +51,7 @@ fn SharesList(
     view! {
         <SearchBox list label="Search shares" />
         {move || match list.page.get() {
-            Ok(page) if page.items.is_empty() && list.search.with_untracked(|s| !s.trim().is_empty()) => {
+            Ok(page) if page.items.is_empty() && list.searching() => {
                 view! {
                     <p class="empty">"No share has that in its title or recipients."</p>
                 }
@@ -152,12 +152,8 @@ struct Shown {
 }
 
 impl Shown {
-    /// Shows `latest` if it differs from what is shown (so a refresh that
-    /// changes nothing leaves the page, and its focus, alone).
     fn show(self, latest: ShareActivityView) {
-        if self.activity.with_untracked(|a| *a != latest) {
-            self.activity.set(latest);
-        }
+        show_if_changed(self.activity, latest);
     }
 
     fn refresh(self) {
